@@ -1,0 +1,16 @@
+#include "app/collector_registry.h"
+
+#include "collectors/operational/statistics_collector.h"
+
+namespace edgeguard {
+
+std::vector<std::unique_ptr<PeriodicCollector>> make_periodic_collectors(CollectorServices services) {
+  std::vector<std::unique_ptr<PeriodicCollector>> collectors;
+  // The counters cover the period that ends with this snapshot round.
+  collectors.push_back(std::make_unique<StatisticsCollector>(services.statistics));
+  return collectors;
+}
+
+std::vector<std::unique_ptr<StreamingCollector>> make_streaming_collectors(CollectorServices) { return {}; }
+
+}  // namespace edgeguard

@@ -1,0 +1,57 @@
+#pragma once
+// The one record every collector produces and the pipeline consumes.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace edgeguard {
+
+using Clock = std::chrono::system_clock;
+using TimePoint = Clock::time_point;
+
+// Schema v1.0 "Category" and "EventType".
+enum class EventCategory { Periodic, Triggered };
+enum class EventKind { Security, Operational, Diagnostic };
+enum class Priority { High, Low, Off };
+
+std::string_view to_string(EventCategory category);
+std::string_view to_string(EventKind kind);
+std::string_view to_string(Priority priority);
+std::optional<Priority> parse_priority(std::string_view text);  // case-insensitive
+
+// Where a finished message goes. Security messages follow schema v1.0 and carry the
+// security marking; extension messages carry what v1.0 cannot, on a named module output.
+struct Channel {
+  std::string output;  // empty = marked Azure security message
+  bool is_security() const { return output.empty(); }
+  bool operator==(const Channel&) const = default;
+};
+
+struct Event {
+  std::string id;  // GUID, unique per event
+  std::string name;
+  EventCategory category = EventCategory::Triggered;
+  EventKind kind = EventKind::Security;
+  TimePoint time{};
+  nlohmann::json payload = nlohmann::json::array();
+  Channel channel;
+
+  bool is_empty() const { return payload.empty(); }
+};
+
+// A new event with a fresh id and the current time.
+Event make_event(std::string name, EventCategory category, EventKind kind,
+                 nlohmann::json payload = nlohmann::json::array());
+// The periodic "found nothing" event: IsEmpty true, empty payload.
+Event make_empty_snapshot(std::string name, EventKind kind = EventKind::Security);
+
+// The event as schema v1.0 JSON text (Id, TimestampLocal, TimestampUTC, Category, Name,
+// EventType, IsEmpty, PayloadSchemaVersion, Payload).
+std::string serialize_event(const Event& event);
+
+}  // namespace edgeguard

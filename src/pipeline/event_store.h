@@ -1,0 +1,118 @@
+#pragma once
+// The persistent, bounded event store (SQLite in WAL mode). An event counts as collected only
+// once it is committed here, and leaves only when the sink acknowledged the message carrying
+// it. When full, the oldest Low-priority events are evicted first, then the oldest High.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/event.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace edgeguard {
+
+struct PendingEvent {
+  Priority priority = Priority::Low;
+  std::string channel;  // Channel::output
+  std::string body;     // serialized event JSON
+};
+
+struct StoredEvent {
+  int64_t seq = 0;
+  Priority priority = Priority::Low;
+  std::string channel;
+  std::string body;
+};
+
+struct StateChange {
+  std::string key;
+  std::optional<std::string> value;
+};
+
+struct EvictionReport {
+  uint64_t high = 0;
+  uint64_t low = 0;
+};
+
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class EventStore {
+ public:
+  // Opens (creating if needed) the store at `path`. Throws StoreError naming the file.
+  EventStore(const std::filesystem::path& path, uint64_t max_bytes);
+  ~EventStore();
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+
+  // Commits the events, and the state changes made while producing them (aggregation windows),
+  // in one durable transaction, evicting old events if the cache limit would be exceeded.
+  // A state change with no value erases the key. Returns what was evicted, per priority.
+  EvictionReport insert(std::span<const PendingEvent> events, std::span<const StateChange> state = {});
+
+  // The oldest events of `priority` after `after_seq` that are not in flight, in order, up to
+  // `max_rows`.
+  std::vector<StoredEvent> oldest(Priority priority, size_t max_rows, int64_t after_seq = 0);
+
+  // Marks rows as carried by a message being sent (not evicted while in flight unless nothing
+  // else is left), and forgets the mark.
+  void mark_in_flight(std::span<const int64_t> seqs);
+  void clear_in_flight();
+
+  // Deletes the rows a sink acknowledged, in one transaction.
+  void remove(std::span<const int64_t> seqs);
+
+  void set_max_bytes(uint64_t max_bytes);
+  // Bytes (sum of event bodies) and counts currently held.
+  uint64_t bytes() const;
+  uint64_t bytes(Priority priority) const;
+  uint64_t count(Priority priority) const;
+
+  // Small persistent key/value state (aggregation windows, counters).
+  void put_state(const std::string& key, const std::string& value);
+  std::map<std::string, std::string> state_with_prefix(const std::string& prefix);
+  void erase_state_with_prefix(const std::string& prefix);
+
+ private:
+  struct Totals {
+    uint64_t bytes = 0;
+    uint64_t count = 0;
+  };
+  void exec(const char* sql);
+  void apply_state_locked(const StateChange& change);
+  sqlite3_stmt* prepare(const char* sql);
+  void load_totals();
+  EvictionReport evict_locked(uint64_t incoming_bytes);
+  uint64_t evict_from(Priority priority, uint64_t need, bool include_in_flight);
+  Totals& totals(Priority priority);
+
+  std::filesystem::path path_;
+  mutable std::mutex mutex_;
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* insert_ = nullptr;
+  sqlite3_stmt* select_oldest_ = nullptr;
+  sqlite3_stmt* delete_ = nullptr;
+  sqlite3_stmt* select_size_ = nullptr;
+  sqlite3_stmt* put_state_ = nullptr;
+  sqlite3_stmt* erase_state_ = nullptr;
+  sqlite3_stmt* begin_ = nullptr;
+  sqlite3_stmt* commit_ = nullptr;
+  uint64_t max_bytes_;
+  Totals high_;
+  Totals low_;
+  std::set<int64_t> in_flight_;
+};
+
+}  // namespace edgeguard

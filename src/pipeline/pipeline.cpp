@@ -1,0 +1,342 @@
+#include "pipeline/pipeline.h"
+
+#include <algorithm>
+
+#include "core/log.h"
+#include "pipeline/message_builder.h"
+
+namespace edgeguard {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+constexpr size_t kPageRows = 512;
+
+std::shared_ptr<spdlog::logger> logger() { return log::get("pipeline"); }
+
+}  // namespace
+
+Pipeline::Pipeline(const AgentConfig& config, EventStore& store, Sink& sink, Statistics& statistics,
+                   AgentIdentity identity, size_t intake_capacity)
+    : store_(store),
+      sink_(sink),
+      statistics_(statistics),
+      identity_(std::move(identity)),
+      intake_(intake_capacity),
+      config_(config),
+      aggregator_(config) {
+  store_.set_max_bytes(static_cast<uint64_t>(config.max_local_cache_size_bytes));
+  aggregator_.restore(store_.state_with_prefix(Aggregator::kStatePrefix));
+}
+
+Pipeline::~Pipeline() {
+  if (ingest_thread_.joinable() || sender_thread_.joinable()) stop(std::chrono::milliseconds(0));
+}
+
+bool Pipeline::submit(Event event) {
+  Priority priority;
+  {
+    std::lock_guard lock(config_mutex_);
+    priority = config_.priority_of(event.name);
+  }
+  if (priority == Priority::Off) return false;
+  if (!intake_.push(std::move(event))) {
+    statistics_.dropped(priority, drop_reason::kIntakeQueueFull);
+    log_drop(priority, drop_reason::kIntakeQueueFull, 1);
+    return false;
+  }
+  return true;
+}
+
+void Pipeline::start() {
+  stopping_ = false;
+  ingest_thread_ = std::thread([this] { ingest_loop(); });
+  sender_thread_ = std::thread([this] { sender_loop(); });
+}
+
+void Pipeline::stop(std::chrono::milliseconds deadline) {
+  stopping_ = true;
+  intake_.close();
+  {
+    std::lock_guard lock(sender_mutex_);
+    size_trigger_ = true;
+  }
+  sender_wake_.notify_all();
+  if (ingest_thread_.joinable()) ingest_thread_.join();
+  if (sender_thread_.joinable()) sender_thread_.join();
+  ingest(intake_.pop_all(std::chrono::milliseconds(0)), false);
+  const auto until = SteadyClock::now() + deadline;
+  if (deadline.count() > 0) {
+    if (drain(Priority::High, Priority::Low, until)) drain(Priority::Low, Priority::High, until);
+  }
+}
+
+bool Pipeline::flush_all(bool close_aggregation_windows) {
+  ingest(intake_.pop_all(std::chrono::milliseconds(0)), close_aggregation_windows);
+  const auto forever = SteadyClock::time_point::max();
+  return drain(Priority::High, Priority::Low, forever) && drain(Priority::Low, Priority::High, forever);
+}
+
+void Pipeline::apply_config(const AgentConfig& config) {
+  {
+    std::lock_guard lock(config_mutex_);
+    config_ = config;
+  }
+  store_.set_max_bytes(static_cast<uint64_t>(config.max_local_cache_size_bytes));
+  {
+    std::lock_guard lock(ingest_mutex_);
+    aggregator_.configure(config);
+  }
+  intake_.wake();  // closes windows of types whose aggregation was switched off
+  {
+    std::lock_guard lock(sender_mutex_);
+    config_changed_ = true;
+  }
+  sender_wake_.notify_all();
+}
+
+AgentConfig Pipeline::config() const {
+  std::lock_guard lock(config_mutex_);
+  return config_;
+}
+
+void Pipeline::log_drop(Priority priority, std::string_view reason, uint64_t count) {
+  // At most one line per second per process for drops: a storm must not become a log storm,
+  // and the counts reach the operator in DroppedEventsStatistics anyway.
+  static std::atomic<int64_t> last_logged{0};
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(SteadyClock::now().time_since_epoch()).count();
+  int64_t previous = last_logged.load();
+  if (now != previous && last_logged.compare_exchange_strong(previous, now)) {
+    logger()->warn("dropped {} {}-priority event(s): {} (totals in DroppedEventsStatistics)", count,
+                   to_string(priority), reason);
+  }
+}
+
+void Pipeline::ingest_loop() {
+  while (true) {
+    auto timeout = std::chrono::milliseconds(1000);
+    {
+      std::lock_guard lock(ingest_mutex_);
+      if (const auto due = aggregator_.next_due()) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*due - Clock::now());
+        timeout = std::clamp(left, std::chrono::milliseconds(0), timeout);
+      }
+    }
+    auto events = intake_.pop_all(timeout);
+    if (stopping_ && events.empty()) break;
+    ingest(std::move(events), false);
+  }
+}
+
+void Pipeline::ingest(std::vector<Event> events, bool close_windows) {
+  const AgentConfig config = this->config();
+  const size_t limit = config.effective_message_limit();
+  const MessageBuilder sizing(identity_.agent_id, identity_.agent_version, Channel{}, limit);
+
+  std::lock_guard lock(ingest_mutex_);
+  std::vector<PendingEvent> pending;
+  pending.reserve(events.size());
+  std::vector<StateChange> changes;
+  uint64_t absorbed[2] = {0, 0};
+  const auto queue_index = [](Priority p) { return p == Priority::High ? 0 : 1; };
+
+  const auto persist = [&](const Event& event, Priority priority) {
+    std::string body = serialize_event(event);
+    if (!sizing.can_ever_fit(body.size())) {
+      statistics_.dropped(priority, drop_reason::kOversizeEvent);
+      logger()->warn("dropped a {} event of {} bytes: larger than a whole message ({} bytes)", event.name, body.size(),
+                     limit);
+      return;
+    }
+    pending.push_back(PendingEvent{priority, event.channel.output, std::move(body)});
+  };
+
+  for (const Event& event : events) {
+    const Priority priority = config.priority_of(event.name);
+    if (priority == Priority::Off) continue;
+    if (aggregator_.absorb(event, changes)) {
+      ++absorbed[queue_index(priority)];
+      continue;
+    }
+    persist(event, priority);
+  }
+  for (const Event& event : aggregator_.take_due(Clock::now(), close_windows, changes)) {
+    const Priority priority = config.priority_of(event.name);
+    persist(event, priority == Priority::Off ? Priority::Low : priority);
+  }
+  if (pending.empty() && changes.empty()) return;
+
+  EvictionReport evicted;
+  try {
+    evicted = store_.insert(pending, changes);
+  } catch (const StoreError& error) {
+    logger()->error("cannot persist {} event(s): {}", pending.size() + absorbed[0] + absorbed[1], error.what());
+    uint64_t lost[2] = {absorbed[0], absorbed[1]};
+    for (const auto& event : pending) ++lost[queue_index(event.priority)];
+    statistics_.dropped(Priority::High, drop_reason::kStoreFailure, lost[0]);
+    statistics_.dropped(Priority::Low, drop_reason::kStoreFailure, lost[1]);
+    return;
+  }
+  uint64_t collected[2] = {absorbed[0], absorbed[1]};
+  for (const auto& event : pending) ++collected[queue_index(event.priority)];
+  statistics_.collected(Priority::High, collected[0]);
+  statistics_.collected(Priority::Low, collected[1]);
+  if (evicted.high || evicted.low) {
+    statistics_.dropped(Priority::High, drop_reason::kCacheEviction, evicted.high);
+    statistics_.dropped(Priority::Low, drop_reason::kCacheEviction, evicted.low);
+    log_drop(evicted.low ? Priority::Low : Priority::High, drop_reason::kCacheEviction, evicted.high + evicted.low);
+  }
+  if (store_.bytes() >= limit) {
+    {
+      std::lock_guard sender_lock(sender_mutex_);
+      size_trigger_ = true;
+    }
+    sender_wake_.notify_all();
+  }
+}
+
+std::optional<bool> Pipeline::send_one(Priority primary, std::optional<Priority> pad) {
+  const size_t limit = config().effective_message_limit();
+  auto first = store_.oldest(primary, 1);
+  if (first.empty()) return std::nullopt;
+  MessageBuilder builder(identity_.agent_id, identity_.agent_version, Channel{first.front().channel}, limit);
+  std::vector<int64_t> oversize;
+  bool full = false;
+
+  const auto fill = [&](Priority priority) {
+    int64_t after = 0;
+    while (!full) {
+      const auto rows = store_.oldest(priority, kPageRows, after);
+      if (rows.empty()) return;
+      for (const auto& row : rows) {
+        after = row.seq;
+        if (row.channel != builder.channel().output) continue;
+        if (!builder.can_ever_fit(row.body.size())) {
+          oversize.push_back(row.seq);
+          statistics_.dropped(priority, drop_reason::kOversizeEvent);
+          continue;
+        }
+        if (!builder.fits(row.body.size())) {
+          full = true;
+          return;
+        }
+        builder.add(row.seq, priority, row.body);
+      }
+    }
+  };
+  fill(primary);
+  if (!full && pad) fill(*pad);
+  if (!oversize.empty()) {
+    logger()->warn("dropped {} stored event(s) larger than a whole message ({} bytes)", oversize.size(), limit);
+    store_.remove(oversize);
+  }
+  if (builder.empty()) return !oversize.empty() ? std::optional<bool>(true) : std::nullopt;
+
+  OutgoingMessage message = builder.finish();
+  store_.mark_in_flight(message.seqs);
+  const bool acknowledged = sink_.send(message);
+  if (!acknowledged) {
+    store_.clear_in_flight();
+    statistics_.message_failed();
+    return false;
+  }
+  try {
+    store_.remove(message.seqs);
+  } catch (const StoreError& error) {
+    // The message was delivered; if its rows cannot be deleted they will be sent again.
+    logger()->error("delivered message could not be removed from the store: {}", error.what());
+    store_.clear_in_flight();
+  }
+  statistics_.message_sent(message.body.size());
+  logger()->debug("sent a {}-priority message of {} bytes with {} event(s) to {}", to_string(message.priority),
+                  message.body.size(), message.seqs.size(), sink_.describe());
+  return true;
+}
+
+bool Pipeline::drain(Priority primary, std::optional<Priority> pad, SteadyClock::time_point deadline,
+                     bool yield_to_stop) {
+  while (SteadyClock::now() < deadline && !(yield_to_stop && stopping_)) {
+    const auto sent = send_one(primary, pad);
+    if (!sent) return true;
+    if (!*sent) return false;
+  }
+  return true;
+}
+
+bool Pipeline::drain_full_messages() {
+  const size_t limit = config().effective_message_limit();
+  while (!stopping_ && store_.bytes() >= limit) {
+    const Priority primary = store_.count(Priority::High) ? Priority::High : Priority::Low;
+    const auto sent = send_one(primary, primary == Priority::High ? Priority::Low : Priority::High);
+    if (!sent) return true;
+    if (!*sent) return false;
+  }
+  return true;
+}
+
+void Pipeline::sender_loop() {
+  auto config = this->config();
+  auto next_high = SteadyClock::now() + config.high_priority_message_frequency.value;
+  auto next_low = SteadyClock::now() + config.low_priority_message_frequency.value;
+  bool high_pending = false;
+  bool low_pending = false;
+  auto backoff = std::chrono::milliseconds(1000);
+  SteadyClock::time_point retry_at{};  // epoch: no retry pending
+
+  while (!stopping_) {
+    {
+      std::unique_lock lock(sender_mutex_);
+      auto wake_at = std::min(next_high, next_low);
+      if (retry_at != SteadyClock::time_point{}) wake_at = std::min(wake_at, retry_at);
+      sender_wake_.wait_until(lock, wake_at, [&] { return size_trigger_ || config_changed_ || stopping_.load(); });
+      if (config_changed_) {
+        config_changed_ = false;
+        const auto updated = this->config();
+        // A new frequency counts from now, never later than the old schedule would have sent.
+        if (updated.high_priority_message_frequency != config.high_priority_message_frequency) {
+          next_high = std::min(next_high, SteadyClock::now() + updated.high_priority_message_frequency.value);
+        }
+        if (updated.low_priority_message_frequency != config.low_priority_message_frequency) {
+          next_low = std::min(next_low, SteadyClock::now() + updated.low_priority_message_frequency.value);
+        }
+        config = updated;
+      }
+      size_trigger_ = false;
+    }
+    if (stopping_) break;
+    const auto now = SteadyClock::now();
+    if (now >= next_high) {
+      high_pending = true;
+      next_high = now + config.high_priority_message_frequency.value;
+    }
+    if (now >= next_low) {
+      low_pending = true;
+      next_low = now + config.low_priority_message_frequency.value;
+    }
+    if (retry_at != SteadyClock::time_point{} && now < retry_at) continue;
+    retry_at = {};
+
+    bool ok = true;
+    if (!sink_.ready()) {
+      ok = false;
+    } else {
+      ok = drain_full_messages();
+      if (ok && low_pending) {
+        ok = drain(Priority::Low, Priority::High, SteadyClock::time_point::max(), true);
+        if (ok) low_pending = false;
+      }
+      if (ok && high_pending) {
+        ok = drain(Priority::High, Priority::Low, SteadyClock::time_point::max(), true);
+        if (ok) high_pending = false;
+      }
+    }
+    if (ok) {
+      backoff = std::chrono::milliseconds(1000);
+    } else {
+      retry_at = SteadyClock::now() + backoff;
+      logger()->warn("the sink ({}) did not take the message; retrying in {} ms", sink_.describe(), backoff.count());
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(60000));
+    }
+  }
+}
+
+}  // namespace edgeguard

@@ -1,0 +1,88 @@
+#pragma once
+// Owns time, priorities, the store and batching: collectors submit events, the ingest thread
+// aggregates and persists them, the sender thread batches them into messages on the configured
+// schedule and removes them from the store once the sink acknowledged the message.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "config/agent_config.h"
+#include "pipeline/aggregator.h"
+#include "pipeline/event_store.h"
+#include "pipeline/intake_queue.h"
+#include "pipeline/statistics.h"
+#include "transport/sink.h"
+
+namespace edgeguard {
+
+struct AgentIdentity {
+  std::string agent_id;
+  std::string agent_version;
+};
+
+class Pipeline {
+ public:
+  Pipeline(const AgentConfig& config, EventStore& store, Sink& sink, Statistics& statistics, AgentIdentity identity,
+           size_t intake_capacity = 65536);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Any thread, never blocks. Events whose priority is Off are discarded (not collected); a
+  // full intake queue drops the event and counts it. Returns whether the event was taken.
+  bool submit(Event event);
+
+  void start();
+  // Stops the threads, persists what is queued and sends what the sink takes within
+  // `deadline`. Whatever is not sent stays in the store for the next run.
+  void stop(std::chrono::milliseconds deadline);
+
+  // With the threads stopped (or never started): persist everything submitted, optionally
+  // close every aggregation window, and send everything in the store. False if the sink failed.
+  bool flush_all(bool close_aggregation_windows);
+
+  // Takes effect without a restart: priorities, frequencies, sizes, aggregation.
+  void apply_config(const AgentConfig& config);
+  AgentConfig config() const;
+  Statistics& statistics() { return statistics_; }
+
+ private:
+  void ingest_loop();
+  void sender_loop();
+  void ingest(std::vector<Event> events, bool close_windows);
+  // Sends one message from `primary` (padded with `pad`). nullopt: nothing to send.
+  std::optional<bool> send_one(Priority primary, std::optional<Priority> pad);
+  // Sends until `primary` is empty, the deadline passes, or (from the sender thread) a stop
+  // is requested. False if the sink failed.
+  bool drain(Priority primary, std::optional<Priority> pad, std::chrono::steady_clock::time_point deadline,
+             bool yield_to_stop = false);
+  bool drain_full_messages();
+  void log_drop(Priority priority, std::string_view reason, uint64_t count);
+
+  EventStore& store_;
+  Sink& sink_;
+  Statistics& statistics_;
+  AgentIdentity identity_;
+  IntakeQueue intake_;
+
+  mutable std::mutex config_mutex_;
+  AgentConfig config_;
+
+  std::mutex ingest_mutex_;  // serialises ingest(); guards aggregator_
+  Aggregator aggregator_;
+
+  std::mutex sender_mutex_;
+  std::condition_variable sender_wake_;
+  bool size_trigger_ = false;
+  bool config_changed_ = false;
+
+  std::atomic<bool> stopping_{false};
+  std::thread ingest_thread_;
+  std::thread sender_thread_;
+};
+
+}  // namespace edgeguard

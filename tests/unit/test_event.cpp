@@ -1,0 +1,61 @@
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "core/event.h"
+#include "core/guid.h"
+#include "core/timestamp.h"
+
+using namespace edgeguard;
+
+TEST(Guid, IsRandomVersion4InTheSchemaShape) {
+  const std::string a = new_guid();
+  const std::string b = new_guid();
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(is_guid(a));
+  EXPECT_EQ(a.size(), 36u);
+  EXPECT_EQ(a[14], '4');
+  EXPECT_TRUE(std::regex_match(a, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
+  EXPECT_FALSE(is_guid("not-a-guid"));
+}
+
+TEST(Timestamp, UtcAndLocalCarryTheirOffsets) {
+  const TimePoint t = TimePoint(std::chrono::milliseconds(1764170821123));  // 2025-11-26T15:27:01.123Z
+  EXPECT_EQ(format_utc_time(t), "2025-11-26T15:27:01.123Z");
+  setenv("TZ", "Europe/Berlin", 1);
+  tzset();
+  EXPECT_EQ(format_local_time(t), "2025-11-26T16:27:01.123+01:00");
+  setenv("TZ", "America/St_Johns", 1);
+  tzset();
+  EXPECT_EQ(format_local_time(t), "2025-11-26T11:57:01.123-03:30");
+  unsetenv("TZ");
+  tzset();
+}
+
+TEST(Event, SerializesEveryEnvelopeFieldInSchemaOrder) {
+  Event event = make_event("ProcessCreate", EventCategory::Triggered, EventKind::Security,
+                           nlohmann::json::array({{{"Executable", "/bin/true"}}}));
+  const auto json = nlohmann::json::parse(serialize_event(event));
+  EXPECT_EQ(json["Id"], event.id);
+  EXPECT_EQ(json["Category"], "Triggered");
+  EXPECT_EQ(json["Name"], "ProcessCreate");
+  EXPECT_EQ(json["EventType"], "Security");
+  EXPECT_EQ(json["IsEmpty"], false);
+  EXPECT_EQ(json["PayloadSchemaVersion"], "1.0");
+  EXPECT_EQ(json["Payload"][0]["Executable"], "/bin/true");
+  EXPECT_EQ(json.size(), 9u);
+}
+
+TEST(Event, EmptySnapshotIsPeriodicAndEmpty) {
+  const auto json = nlohmann::json::parse(serialize_event(make_empty_snapshot("ListeningPorts")));
+  EXPECT_EQ(json["Category"], "Periodic");
+  EXPECT_EQ(json["IsEmpty"], true);
+  EXPECT_TRUE(json["Payload"].empty());
+}
+
+TEST(Event, InvalidUtf8InPayloadIsReplacedNotFatal) {
+  Event event = make_event("ProcessCreate", EventCategory::Triggered, EventKind::Security,
+                           nlohmann::json::array({{{"CommandLine", std::string("a\xff\xfe b")}}}));
+  const auto json = nlohmann::json::parse(serialize_event(event));
+  EXPECT_NE(json["Payload"][0]["CommandLine"].get<std::string>().find("b"), std::string::npos);
+}
