@@ -4,14 +4,16 @@
 #include <vector>
 
 #include "collectors/collector.h"
+#include "core/container_catalog.h"
 #include "core/runtime_info.h"
 #include "pipeline/statistics.h"
 
 namespace edgeguard {
 
 struct CollectorServices {
-  Statistics& statistics;
-  RuntimeInfo& runtime;
+  Statistics& statistics;   // drop counters of every source
+  RuntimeInfo& runtime;     // facts SystemInformation reports (mode, event source, ...)
+  ContainerCatalog& containers;  // written by the container-engine collector, read by others
 };
 
 std::vector<std::unique_ptr<PeriodicCollector>> make_periodic_collectors(CollectorServices services);

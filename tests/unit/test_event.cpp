@@ -59,3 +59,25 @@ TEST(Event, InvalidUtf8InPayloadIsReplacedNotFatal) {
   const auto json = nlohmann::json::parse(serialize_event(event));
   EXPECT_NE(json["Payload"][0]["CommandLine"].get<std::string>().find("b"), std::string::npos);
 }
+
+#include "core/container_catalog.h"
+
+TEST(ContainerCatalog, AsksTheResolverOncePerUnknownId) {
+  ContainerCatalog catalog;
+  int asked = 0;
+  catalog.set_resolver([&](std::string_view id) -> std::optional<ContainerInfo> {
+    ++asked;
+    if (id == "known") return ContainerInfo{"known", "web", "nginx:1", "sha256:1", ""};
+    return std::nullopt;
+  });
+  EXPECT_FALSE(catalog.find("nope"));
+  EXPECT_FALSE(catalog.find("nope"));
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(catalog.find("known")->name, "web");
+  EXPECT_EQ(catalog.find("known")->image, "nginx:1");
+  EXPECT_EQ(asked, 2);
+  catalog.upsert(ContainerInfo{"nope", "late", "busybox", "", "edgeHub"});
+  EXPECT_EQ(catalog.find("nope")->edge_module, "edgeHub");
+  catalog.remove("nope");
+  EXPECT_EQ(catalog.size(), 1u);
+}
