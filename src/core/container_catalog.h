@@ -36,7 +36,7 @@ class ContainerCatalog {
 
  private:
   mutable std::shared_mutex mutex_;
-  std::unordered_map<std::string, ContainerInfo> containers_;
+  mutable std::unordered_map<std::string, ContainerInfo> containers_;  // find() caches what it resolves
   mutable std::unordered_set<std::string> unknown_;
   Resolver resolver_;
 };
