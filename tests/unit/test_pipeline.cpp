@@ -172,3 +172,35 @@ TEST(Pipeline, HighPriorityGoesFirst) {
   const auto first = nlohmann::json::parse(sink.messages.front().body)["Events"];
   EXPECT_EQ(first[0]["Name"], "LocalUsers");
 }
+
+#include "collectors/operational/statistics_collector.h"
+
+TEST(Pipeline, CacheLimitEvictsLowFirstAndCountsIt) {
+  test::TempDir dir;
+  AgentConfig config = AgentConfig::defaults();
+  config.max_message_size_bytes = 8192;
+  config.max_local_cache_size_bytes = 20000;
+  EventStore store(dir / "events.db", 1);
+  RecordingSink sink;
+  Statistics statistics;
+  Pipeline pipeline(config, store, sink, statistics, {"9c647395-b913-4997-a732-a7fe7303b649", "0"});
+  for (int i = 0; i < 100; ++i) pipeline.submit(user_event(i, "LocalUsers"));         // High
+  for (int i = 0; i < 100; ++i) pipeline.submit(user_event(i, "SystemInformation"));  // Low
+  ASSERT_TRUE(pipeline.flush_all(true));  // ingests both batches in one go, then sends
+  const auto totals = statistics.totals();
+  EXPECT_GT(totals.low.dropped, 0u);
+  EXPECT_EQ(totals.low.dropped, totals.low.dropped_by_reason.at(std::string(drop_reason::kCacheEviction)));
+  // Low goes first: High is only evicted once no Low is left.
+  if (totals.high.dropped > 0) EXPECT_EQ(totals.low.dropped, 100u);
+  size_t delivered = event_ids(sink.messages).size();
+  EXPECT_EQ(delivered + totals.low.dropped + totals.high.dropped, 200u);
+  EXPECT_LE(delivered * 200, 20000u + 8192u);
+
+  const auto events = StatisticsCollector::events_for(statistics.take());
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].name, "DroppedEventsStatistics");
+  EXPECT_EQ(events[0].payload[1]["Queue"], "Low");
+  EXPECT_EQ(events[0].payload[1]["DroppedEvents"], totals.low.dropped);
+  EXPECT_EQ(events[0].payload[1]["ExtraDetails"]["CacheEviction"], std::to_string(totals.low.dropped));
+  EXPECT_EQ(events[1].payload[0]["MessagesSent"], sink.messages.size());
+}
