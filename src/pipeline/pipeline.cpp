@@ -153,16 +153,17 @@ void Pipeline::ingest(std::vector<Event> events, bool close_windows) {
   for (const Event& event : events) {
     const Priority priority = config.priority_of(event.name);
     if (priority == Priority::Off) continue;
-    if (aggregator_.absorb(event, changes)) {
+    if (aggregator_.absorb(event)) {
       ++absorbed[queue_index(priority)];
       continue;
     }
     persist(event, priority);
   }
-  for (const Event& event : aggregator_.take_due(Clock::now(), close_windows, changes)) {
+  for (const Event& event : aggregator_.take_due(Clock::now(), close_windows)) {
     const Priority priority = config.priority_of(event.name);
     persist(event, priority == Priority::Off ? Priority::Low : priority);
   }
+  changes = aggregator_.take_state_changes();
   if (pending.empty() && changes.empty()) return;
 
   EvictionReport evicted;

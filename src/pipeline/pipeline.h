@@ -49,6 +49,8 @@ class Pipeline {
   void apply_config(const AgentConfig& config);
   AgentConfig config() const;
   Statistics& statistics() { return statistics_; }
+  // Events submitted but not yet ingested.
+  size_t intake_depth() const { return intake_.size(); }
 
  private:
   void ingest_loop();
