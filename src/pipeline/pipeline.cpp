@@ -26,6 +26,9 @@ Pipeline::Pipeline(const AgentConfig& config, EventStore& store, Sink& sink, Sta
       aggregator_(config) {
   store_.set_max_bytes(static_cast<uint64_t>(config.max_local_cache_size_bytes));
   aggregator_.restore(store_.state_with_prefix(Aggregator::kStatePrefix));
+  envelope_overhead_ = std::max(
+      MessageBuilder(identity_.agent_id, identity_.agent_version, Channel{}, 0).overhead(),
+      MessageBuilder(identity_.agent_id, identity_.agent_version, Channel{"x"}, 0).overhead());
 }
 
 Pipeline::~Pipeline() {
@@ -33,18 +36,43 @@ Pipeline::~Pipeline() {
 }
 
 bool Pipeline::submit(Event event) {
-  Priority priority;
+  IntakeItem item;
+  bool aggregated = false;
+  size_t limit = 0;
   {
     std::lock_guard lock(config_mutex_);
-    priority = config_.priority_of(event.name);
+    item.priority = config_.priority_of(event.name);
+    const auto aggregation = config_.aggregation.find(event.name);
+    aggregated = aggregation != config_.aggregation.end() && aggregation->second.enabled;
+    limit = config_.effective_message_limit();
   }
-  if (priority == Priority::Off) return false;
-  if (!intake_.push(std::move(event))) {
+  if (item.priority == Priority::Off) return false;
+  if (aggregated) {
+    item.raw = std::move(event);
+  } else {
+    // Serialized here, on the collector's thread, so the ingest thread only writes.
+    auto ready = prepare(event, item.priority, limit);
+    if (!ready) return false;
+    item.ready = std::move(*ready);
+  }
+  const Priority priority = item.priority;
+  if (!intake_.push(std::move(item))) {
     statistics_.dropped(priority, drop_reason::kIntakeQueueFull);
     log_drop(priority, drop_reason::kIntakeQueueFull, 1);
     return false;
   }
   return true;
+}
+
+std::optional<PendingEvent> Pipeline::prepare(const Event& event, Priority priority, size_t message_limit) {
+  std::string body = serialize_event(event);
+  if (body.size() + envelope_overhead_ > message_limit) {
+    statistics_.dropped(priority, drop_reason::kOversizeEvent);
+    logger()->warn("dropped a {} event of {} bytes: larger than a whole message ({} bytes)", event.name, body.size(),
+                   message_limit);
+    return std::nullopt;
+  }
+  return PendingEvent{priority, event.channel.output, std::move(body)};
 }
 
 void Pipeline::start() {
@@ -121,49 +149,38 @@ void Pipeline::ingest_loop() {
         timeout = std::clamp(left, std::chrono::milliseconds(0), timeout);
       }
     }
-    auto events = intake_.pop_all(timeout);
-    if (stopping_ && events.empty()) break;
-    ingest(std::move(events), false);
+    auto items = intake_.pop_all(timeout);
+    if (stopping_ && items.empty()) break;
+    ingest(std::move(items), false);
   }
 }
 
-void Pipeline::ingest(std::vector<Event> events, bool close_windows) {
-  const AgentConfig config = this->config();
-  const size_t limit = config.effective_message_limit();
-  const MessageBuilder sizing(identity_.agent_id, identity_.agent_version, Channel{}, limit);
-
+void Pipeline::ingest(std::vector<IntakeItem> items, bool close_windows) {
+  const size_t limit = config().effective_message_limit();
   std::lock_guard lock(ingest_mutex_);
   std::vector<PendingEvent> pending;
-  pending.reserve(events.size());
-  std::vector<StateChange> changes;
+  pending.reserve(items.size());
   uint64_t absorbed[2] = {0, 0};
   const auto queue_index = [](Priority p) { return p == Priority::High ? 0 : 1; };
-
-  const auto persist = [&](const Event& event, Priority priority) {
-    std::string body = serialize_event(event);
-    if (!sizing.can_ever_fit(body.size())) {
-      statistics_.dropped(priority, drop_reason::kOversizeEvent);
-      logger()->warn("dropped a {} event of {} bytes: larger than a whole message ({} bytes)", event.name, body.size(),
-                     limit);
-      return;
-    }
-    pending.push_back(PendingEvent{priority, event.channel.output, std::move(body)});
+  const auto add = [&](const Event& event, Priority priority) {
+    if (auto ready = prepare(event, priority, limit)) pending.push_back(std::move(*ready));
   };
 
-  for (const Event& event : events) {
-    const Priority priority = config.priority_of(event.name);
-    if (priority == Priority::Off) continue;
-    if (aggregator_.absorb(event)) {
-      ++absorbed[queue_index(priority)];
-      continue;
+  for (IntakeItem& item : items) {
+    if (!item.raw) {
+      pending.push_back(std::move(item.ready));
+    } else if (aggregator_.absorb(*item.raw)) {
+      ++absorbed[queue_index(item.priority)];
+    } else {
+      add(*item.raw, item.priority);
     }
-    persist(event, priority);
   }
+  const AgentConfig config = this->config();
   for (const Event& event : aggregator_.take_due(Clock::now(), close_windows)) {
     const Priority priority = config.priority_of(event.name);
-    persist(event, priority == Priority::Off ? Priority::Low : priority);
+    add(event, priority == Priority::Off ? Priority::Low : priority);
   }
-  changes = aggregator_.take_state_changes();
+  const std::vector<StateChange> changes = aggregator_.take_state_changes();
   if (pending.empty() && changes.empty()) return;
 
   EvictionReport evicted;

@@ -55,7 +55,9 @@ class Pipeline {
  private:
   void ingest_loop();
   void sender_loop();
-  void ingest(std::vector<Event> events, bool close_windows);
+  void ingest(std::vector<IntakeItem> items, bool close_windows);
+  // The serialized event, or nullopt (counted) when it cannot fit in any message.
+  std::optional<PendingEvent> prepare(const Event& event, Priority priority, size_t message_limit);
   // Sends one message from `primary` (padded with `pad`). nullopt: nothing to send.
   std::optional<bool> send_one(Priority primary, std::optional<Priority> pad);
   // Sends until `primary` is empty, the deadline passes, or (from the sender thread) a stop
@@ -73,6 +75,7 @@ class Pipeline {
 
   mutable std::mutex config_mutex_;
   AgentConfig config_;
+  size_t envelope_overhead_ = 0;  // bytes a message adds around its events
 
   std::mutex ingest_mutex_;  // serialises ingest(); guards aggregator_
   Aggregator aggregator_;
