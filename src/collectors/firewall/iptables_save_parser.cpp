@@ -11,6 +11,7 @@ namespace {
 struct Token {
   std::string text;
   bool quoted = false;  // a quoted "!" or "-x" is a value, never negation or an option
+  size_t begin = 0;     // where it starts in the line
 };
 
 // Splits a line as iptables-restore does: blanks separate words, double or single quotes group
@@ -23,6 +24,7 @@ std::vector<Token> tokenize(std::string_view line) {
     while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
     if (i >= line.size()) break;
     Token token;
+    token.begin = i;
     char quote = 0;
     while (i < line.size()) {
       const char c = line[i];
@@ -190,7 +192,7 @@ class Parser {
     std::string_view spec = trim(text.substr(chain_at));
     spec = trim(spec.substr(std::min(spec.size(), spec.find(' '))));
     row.details["Rule"] = std::string(spec);
-    read_options(tokens, row);
+    read_options(text, tokens, row);
     ChainInfo& chain = table_->chain(row.chain);
     row.priority = static_cast<int64_t>(chain.rules.size());
     chain.rules.push_back(std::move(row));
@@ -207,7 +209,7 @@ class Parser {
     return row;
   }
 
-  void read_options(const std::vector<Token>& tokens, FirewallRule& row) {
+  void read_options(std::string_view line, const std::vector<Token>& tokens, FirewallRule& row) {
     bool negate = false;
     std::string match;
     const auto value_at = [&](size_t i) -> std::optional<std::string> {
@@ -232,10 +234,9 @@ class Parser {
         if (!value) break;
         row.action = std::string(action_for_verdict(*value));
         row.details["Target"] = *value;
-        std::vector<std::string> rest;
-        for (size_t j = i + 2; j < tokens.size(); ++j) rest.push_back(tokens[j].text);
-        if (!rest.empty()) row.details["TargetOptions"] = join(rest, " ");
-        return;  // everything after the target belongs to it
+        // Everything after the target belongs to it; kept as written (quotes included).
+        if (i + 2 < tokens.size()) row.details["TargetOptions"] = std::string(line.substr(tokens[i + 2].begin));
+        return;
       }
       if (!value) break;  // a flag such as --syn or -f at the end
       if (option == "-s" || option == "--source") {

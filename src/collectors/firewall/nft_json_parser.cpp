@@ -137,6 +137,36 @@ std::string render_object(const std::string& key, const json& inner, int depth) 
     if (const auto target = string_member(inner, "target")) return key + " " + *target;
   } else if (key == "vmap" || key == "map") {
     return render_map(key, inner, depth);
+  } else if (key == "reject") {
+    // {"type": "icmpx", "expr": "admin-prohibited"} -> "reject with icmpx admin-prohibited"
+    std::string out = "reject";
+    if (const auto type = string_member(inner, "type")) out += " with " + *type;
+    if (const json* code = member(inner, "expr")) out += " " + render(*code, depth + 1);
+    return out;
+  } else if (key == "limit") {
+    const auto rate = integer_member(inner, "rate");
+    const auto per = string_member(inner, "per");
+    if (rate && per) {
+      const json* inverted = member(inner, "inv");
+      const bool over = inverted && inverted->is_boolean() && inverted->get<bool>();
+      const auto unit = string_member(inner, "rate_unit");
+      std::string out = "limit rate " + std::string(over ? "over " : "") + std::to_string(*rate) +
+                        (unit ? " " + *unit : std::string()) + "/" + *per;
+      if (const auto burst = integer_member(inner, "burst")) out += " burst " + std::to_string(*burst);
+      return out;
+    }
+  } else if (key == "snat" || key == "dnat" || key == "masquerade" || key == "redirect") {
+    // {"addr": "10.0.0.5", "port": 80} -> "dnat to 10.0.0.5:80"
+    if (inner.is_null()) return key;
+    const json* addr = member(inner, "addr");
+    const json* port = member(inner, "port");
+    if (inner.is_object() && (addr || port)) {
+      std::string out = key + " to ";
+      if (addr) out += render(*addr, depth + 1);
+      if (port) out += ":" + render(*port, depth + 1);
+      if (const json* flags = member(inner, "flags")) out += " " + render(*flags, depth + 1);
+      return out;
+    }
   } else if (key == "xt") {
     const auto type = string_member(inner, "type");
     const auto name = string_member(inner, "name");
@@ -440,6 +470,11 @@ class Reader {
       } else if (!facts.has_verdict && is_terminal(key)) {
         facts.has_verdict = true;
         row.action = std::string(action_for_verdict(key));
+        row.details["Verdict"] = text.back();
+      } else if (!facts.has_verdict && key == "xt" && string_member(*inner, "type") == "target") {
+        // An iptables target kept by iptables-nft (REJECT, DNAT, LOG...): nft shows its name only.
+        facts.has_verdict = true;
+        row.action = std::string(action_for_verdict(string_member(*inner, "name").value_or("")));
         row.details["Verdict"] = text.back();
       }
     }
