@@ -1,9 +1,10 @@
 #include "collectors/firewall/firewall_collector.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "collectors/firewall/firewall_snapshot.h"
 #include "collectors/firewall/iptables_save_parser.h"
@@ -67,18 +68,25 @@ std::optional<std::filesystem::path> find_save_tool(const FirewallCollectorOptio
 // Legacy (x_tables) tables of this network namespace, from /proc/self/net/ip_tables_names.
 // The file is absent when the kernel has no legacy iptables (or its module is not loaded).
 std::vector<std::string> legacy_table_names(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) {
+  const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     if (errno == ENOENT) return {};
     throw CollectorError("firewall: cannot read " + file.string() + ": " + std::strerror(errno));
   }
+  std::string text;
+  char buffer[4096];
+  ssize_t n = 0;
+  while ((n = read(fd, buffer, sizeof(buffer))) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) text.append(buffer, static_cast<size_t>(n));
+  }
+  const int error = errno;
+  close(fd);
+  if (n < 0) throw CollectorError("firewall: cannot read " + file.string() + ": " + std::strerror(error));
   std::vector<std::string> names;
-  std::string line;
-  while (std::getline(in, line)) {
+  for (const auto line : split(text, '\n')) {
     const auto name = trim(line);
     if (!name.empty()) names.emplace_back(name);
   }
-  if (in.bad()) throw CollectorError("firewall: cannot read " + file.string());
   return names;
 }
 
@@ -91,7 +99,10 @@ std::vector<Event> FirewallCollector::collect(const CollectorContext& context) {
   const Priority priority = context.config.priority_of(kEventName);
   const auto report_problems = [&](const std::string& source, const std::vector<std::string>& problems,
                                    size_t lost_rules) {
-    for (const auto& problem : problems) logger()->warn("{}: {}", source, problem);
+    // The first few name their line; a dump that is wrong throughout should not flood the log.
+    constexpr size_t kShown = 10;
+    for (size_t i = 0; i < problems.size() && i < kShown; ++i) logger()->warn("{}: {}", source, problems[i]);
+    if (problems.size() > kShown) logger()->warn("{}: {} more problem(s) like these", source, problems.size() - kShown);
     if (lost_rules > 0) {
       logger()->error("{}: {} rule(s) could not be read and are missing from the snapshot", source, lost_rules);
       if (priority != Priority::Off) statistics_.dropped(priority, drop_reason::kParseFailure, lost_rules);
@@ -132,7 +143,8 @@ std::vector<Event> FirewallCollector::collect(const CollectorContext& context) {
   }
 
   std::vector<IptablesDump> iptables_legacy;
-  for (const std::string family : {"ip", "ip6"}) {
+  for (const char* family_name : {"ip", "ip6"}) {
+    const std::string family = family_name;
     const auto names_file = options_.proc_net / (family == "ip6" ? "ip6_tables_names" : "ip_tables_names");
     const auto names = legacy_table_names(names_file);
     if (names.empty()) continue;
