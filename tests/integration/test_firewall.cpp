@@ -359,3 +359,13 @@ TEST_F(FirewallCollectorIntegration, OutputThatIsNotTheRulesetIsAParseFailureCou
   const auto totals = statistics_.totals();
   EXPECT_EQ(totals.low.dropped_by_reason.at("ParseFailure"), 1u);  // FirewallConfiguration is Low by default
 }
+
+TEST_F(FirewallCollectorIntegration, LegacyDumpWithoutTheListedTableIsAnError) {
+  ns_.must({"iptables-legacy", "-A", "INPUT", "-j", "DROP"});
+  // env prints its environment, not an iptables-save dump: two unreadable lines, no table.
+  const auto error = error_of(with_tools({{"nft", "/usr/sbin/nft"}, {"iptables-legacy-save", "/usr/bin/env"}}));
+  EXPECT_NE(error.find("did not print the table filter that /proc/self/net/ip_tables_names lists"), std::string::npos)
+      << error;
+  // The two lines and the snapshot.
+  EXPECT_EQ(statistics_.totals().low.dropped_by_reason.at("ParseFailure"), 3u);
+}

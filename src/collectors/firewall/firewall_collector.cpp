@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -157,7 +158,18 @@ std::vector<Event> FirewallCollector::collect(const CollectorContext& context) {
     }
     iptables_legacy.push_back(
         parse_iptables_save(output_of(*tool, {}, options_.limits), kBackendIptablesLegacy, family));
-    report_problems(tool->filename().string(), iptables_legacy.back().problems, iptables_legacy.back().lost_rules);
+    const auto& dump = iptables_legacy.back();
+    report_problems(tool->filename().string(), dump.problems, dump.lost_rules);
+    // A legacy table cannot be removed while the kernel runs, so each listed one must be there.
+    for (const auto& name : names) {
+      const bool printed = std::any_of(dump.tables.begin(), dump.tables.end(),
+                                       [&](const IptablesTable& table) { return table.name == name; });
+      if (!printed) {
+        if (priority != Priority::Off) statistics_.dropped(priority, drop_reason::kParseFailure);
+        throw CollectorError("firewall: `" + tool->string() + "` did not print the table " + name + " that " +
+                             names_file.string() + " lists");
+      }
+    }
   }
 
   const auto rows = assemble_snapshot(&nftables, iptables_nft, iptables_legacy);
