@@ -18,6 +18,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // As the iptables-nft view of a ruleset that has every table it names.
   NftRuleset ruleset;
   for (const auto& table : nft.tables) ruleset.tables.push_back(NftTable{"ip6", table.name, false, {}});
+  // The parser keeps each table once, as nftables lists it once.
+  for (size_t i = 1; i < nft.tables.size(); ++i) {
+    if (nft.tables[i - 1].name == nft.tables[i].name) __builtin_trap();
+  }
   const auto rows = assemble_snapshot(&ruleset, {nft}, {legacy});
   for (const auto& row : rows) {
     if (row.action != kAllow && row.action != kDeny && row.action != kOther) __builtin_trap();

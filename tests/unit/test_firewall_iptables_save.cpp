@@ -271,6 +271,18 @@ TEST(IptablesSave, BadLinesAreNamedAndCounted) {
   EXPECT_EQ(row(dump.tables[0].rows, "filter", "INPUT", 1).action, "Deny");
 }
 
+TEST(IptablesSave, ATableTwiceIsAProblem) {
+  const auto dump = parse_iptables_save(
+      "*filter\n:INPUT DROP [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j DROP\n-A INPUT -j DROP\nCOMMIT\n",
+      kBackendIptablesLegacy, "ip");
+  ASSERT_EQ(dump.tables.size(), 1u);
+  EXPECT_EQ(dump.tables[0].rows.size(), 2u);
+  EXPECT_EQ(dump.tables[0].rows[1].action, "Deny");
+  ASSERT_EQ(dump.problems.size(), 1u);
+  EXPECT_EQ(dump.problems[0], "line 9: table filter appears a second time; its 2 rule(s) there are left out");
+  EXPECT_EQ(dump.lost_rules, 2u);
+}
+
 TEST(IptablesSave, PortLists) {
   EXPECT_EQ(iptables_port_list("22"), "22");
   EXPECT_EQ(iptables_port_list("1000:2000"), "1000-2000");

@@ -1,5 +1,6 @@
 #include "collectors/firewall/iptables_save_parser.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -97,7 +98,7 @@ class Parser {
     }
     if (table_) {
       problem(line_number, "table " + table_->name + " has no COMMIT line; the dump may be incomplete");
-      finish_table(false);
+      finish_table(false, line_number);
     }
     return std::move(dump_);
   }
@@ -116,7 +117,7 @@ class Parser {
     if (text.front() == '*') {
       if (table_) {
         problem(number, "table " + table_->name + " has no COMMIT line before the next table");
-        finish_table(false);
+        finish_table(false, number);
       }
       table_ = TableBuilder{};
       table_->name = std::string(trim(text.substr(1)));
@@ -127,7 +128,7 @@ class Parser {
         problem(number, "COMMIT outside a table");
         return;
       }
-      finish_table(true);
+      finish_table(true, number);
       return;
     }
     // With --counters, iptables-save puts "[packets:bytes]" before each rule.
@@ -282,7 +283,19 @@ class Parser {
     }
   }
 
-  void finish_table(bool committed) {
+  void finish_table(bool committed, size_t number) {
+    const bool seen = std::any_of(dump_.tables.begin(), dump_.tables.end(),
+                                  [&](const IptablesTable& other) { return other.name == table_->name; });
+    if (seen) {
+      // A dump lists each table once; a second section cannot be told apart from the first.
+      size_t rules = 0;
+      for (const auto& chain : table_->chains) rules += chain.rules.size();
+      problem(number, "table " + table_->name + " appears a second time; its " + std::to_string(rules) +
+                          " rule(s) there are left out");
+      dump_.lost_rules += rules;
+      table_.reset();
+      return;
+    }
     IptablesTable table;
     table.name = table_->name;
     table.committed = committed;
