@@ -160,7 +160,7 @@ std::vector<Event> FirewallCollector::collect(const CollectorContext& context) {
         parse_iptables_save(output_of(*tool, {}, options_.limits), kBackendIptablesLegacy, family));
     const auto& dump = iptables_legacy.back();
     report_problems(tool->filename().string(), dump.problems, dump.lost_rules);
-    // A legacy table cannot be removed while the kernel runs, so each listed one must be there.
+    // A legacy table lives until its module is unloaded, so each one listed must be in the dump.
     for (const auto& name : names) {
       const bool printed = std::any_of(dump.tables.begin(), dump.tables.end(),
                                        [&](const IptablesTable& table) { return table.name == name; });
