@@ -1,5 +1,6 @@
 #include "app/collector_registry.h"
 
+#include "collectors/firewall/firewall_collector.h"
 #include "collectors/operational/statistics_collector.h"
 
 namespace edgeguard {
@@ -8,6 +9,7 @@ std::vector<std::unique_ptr<PeriodicCollector>> make_periodic_collectors(Collect
   std::vector<std::unique_ptr<PeriodicCollector>> collectors;
   // The counters cover the period that ends with this snapshot round.
   collectors.push_back(std::make_unique<StatisticsCollector>(services.statistics));
+  collectors.push_back(std::make_unique<FirewallCollector>(services.statistics));
   return collectors;
 }
 
