@@ -1,7 +1,9 @@
 #include "collectors/sysinfo/event_sources.h"
 
-#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
 #include <linux/audit.h>
+#include <linux/bpf.h>
+#include <linux/cn_proc.h>
 #include <linux/connector.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
@@ -10,7 +12,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <optional>
 
 namespace edgeguard {
 namespace {
@@ -40,19 +44,28 @@ std::string probe_btf() {
   return kAvailable;
 }
 
+// libbpf's feature probes answer "not supported" for any failure, EPERM included, so the
+// probe loads a two-instruction program and creates a ring buffer itself (through libbpf's
+// thin wrappers, which return -errno) to tell "no permission" from "no kernel support".
 std::string probe_ebpf() {
-  const int program = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, nullptr);
-  const int ring_buffer = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr);
-  if (program == 1 && ring_buffer == 1) return kAvailable;
-  std::string why;
-  const auto describe = [&](const char* what, int result) {
-    if (result == 1) return;
-    if (!why.empty()) why += "; ";
-    why += std::string(what) + (result == 0 ? " not supported by the kernel" : ": " + errno_text(-result));
+  const bpf_insn program[] = {
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},  // r0 = 0
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},                   // return r0
   };
-  describe("tracepoint programs", program);
-  describe("ring buffer maps", ring_buffer);
-  return unavailable(why);
+  std::string why;
+  const int program_fd = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, nullptr, "GPL", program, 2, nullptr);
+  if (program_fd >= 0) {
+    ::close(program_fd);
+  } else {
+    why = "tracepoint program: " + errno_text(-program_fd);
+  }
+  const int ring_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, nullptr, 0, 0, static_cast<uint32_t>(::getpagesize()), nullptr);
+  if (ring_fd >= 0) {
+    ::close(ring_fd);
+  } else {
+    why += (why.empty() ? "" : "; ") + std::string("ring buffer map: ") + errno_text(-ring_fd);
+  }
+  return why.empty() ? kAvailable : unavailable(why);
 }
 
 void probe_audit(std::map<std::string, std::string>& out) {
@@ -109,17 +122,65 @@ void probe_audit(std::map<std::string, std::string>& out) {
   out["AuditNetlink"] = unavailable("no AUDIT_GET reply");
 }
 
+// Sends one PROC_CN_MCAST_{LISTEN,IGNORE} control message and returns the kernel's answer:
+// the error in its acknowledgement (0 = accepted), or nullopt when none came. The kernel
+// ignores requests from outside the initial pid and user namespaces without answering.
+std::optional<uint32_t> proc_connector_control(int fd, proc_cn_mcast_op operation) {
+  nlmsghdr header{};
+  header.nlmsg_len = static_cast<uint32_t>(NLMSG_LENGTH(sizeof(cn_msg) + sizeof(proc_cn_mcast_op)));
+  header.nlmsg_type = NLMSG_DONE;
+  cn_msg message{};
+  message.id.idx = CN_IDX_PROC;
+  message.id.val = CN_VAL_PROC;
+  message.seq = 0;
+  message.ack = 0;
+  message.len = sizeof(proc_cn_mcast_op);
+  alignas(nlmsghdr) char request[NLMSG_SPACE(sizeof(cn_msg) + sizeof(proc_cn_mcast_op))] = {};
+  std::memcpy(request, &header, sizeof(header));
+  std::memcpy(request + NLMSG_HDRLEN, &message, sizeof(message));
+  std::memcpy(request + NLMSG_HDRLEN + sizeof(cn_msg), &operation, sizeof(operation));
+  if (::send(fd, request, header.nlmsg_len, 0) < 0) return std::nullopt;
+  // Other listeners' events and acknowledgements share the group: look for ours, briefly.
+  alignas(nlmsghdr) char buffer[8192];
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return std::nullopt;  // timed out (SO_RCVTIMEO)
+    }
+    const size_t length = static_cast<size_t>(n);
+    if (length < NLMSG_HDRLEN + sizeof(cn_msg) + sizeof(proc_event)) continue;
+    cn_msg reply{};
+    std::memcpy(&reply, buffer + NLMSG_HDRLEN, sizeof(reply));
+    // The kernel answers with ack = our ack + 1 but replaces seq with its own event counter.
+    if (reply.id.idx != CN_IDX_PROC || reply.id.val != CN_VAL_PROC || reply.ack != 1) {
+      continue;
+    }
+    proc_event event{};
+    std::memcpy(&event, buffer + NLMSG_HDRLEN + sizeof(cn_msg), sizeof(event));
+    if (event.what != proc_event::PROC_EVENT_NONE) continue;
+    return event.event_data.ack.err;
+  }
+  return std::nullopt;
+}
+
 std::string probe_proc_connector() {
   const Socket socket(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR));
   if (socket.get() < 0) return unavailable("socket(NETLINK_CONNECTOR): " + errno_text(errno));
   sockaddr_nl address{};
   address.nl_family = AF_NETLINK;
   address.nl_groups = CN_IDX_PROC;
-  // Binding to the group proves the connector and the permission; listening is not switched
-  // on (no PROC_CN_MCAST_LISTEN), so the kernel starts no event flow for this probe.
   if (::bind(socket.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
     return unavailable("bind to CN_IDX_PROC: " + errno_text(errno));
   }
+  const timeval timeout{0, 200 * 1000};
+  ::setsockopt(socket.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  const auto listen = proc_connector_control(socket.get(), PROC_CN_MCAST_LISTEN);
+  if (!listen) return unavailable("PROC_CN_MCAST_LISTEN not acknowledged (outside the initial pid or user namespace?)");
+  if (*listen != 0) return unavailable("PROC_CN_MCAST_LISTEN: " + errno_text(static_cast<int>(*listen)));
+  // Balance the listener count the kernel keeps (kernels before 6.6 do not drop it on close).
+  proc_connector_control(socket.get(), PROC_CN_MCAST_IGNORE);
   return kAvailable;
 }
 
