@@ -232,6 +232,13 @@ TEST(SockDiag, ReportsErrorsInterruptionsAndMalformedMessages) {
     EXPECT_TRUE(batch.sockets.empty());
     EXPECT_EQ(batch.malformed, 1u);
   }
+  {
+    // Found by fuzz_hostinfo_sock_diag: INT_MIN cannot be negated into an errno.
+    std::vector<uint8_t> bytes;
+    const int32_t status = INT32_MIN;
+    append_message(bytes, NLMSG_DONE, NLM_F_MULTI, 1, &status, sizeof(status));
+    EXPECT_EQ(parse_sock_diag_reply(bytes, Transport::Tcp, 1).error, EPROTO);
+  }
   EXPECT_TRUE(parse_sock_diag_reply({}, Transport::Tcp, 1).sockets.empty());
 }
 

@@ -20,6 +20,10 @@ constexpr size_t kHeaderSize = sizeof(nlmsghdr);
 constexpr size_t kReceiveBuffer = 64 * 1024;
 constexpr int kMaxAttempts = 3;  // dumps interrupted by a concurrent table change are repeated
 
+// A negative errno from the kernel; anything out of errno's range (INT_MIN included, which
+// cannot even be negated) is a protocol error.
+int errno_of(int32_t negative) { return negative < 0 && negative > -4096 ? -negative : EPROTO; }
+
 size_t aligned(size_t length) { return (length + NLMSG_ALIGNTO - 1) & ~static_cast<size_t>(NLMSG_ALIGNTO - 1); }
 
 std::string describe(int family, Transport transport) {
@@ -84,7 +88,7 @@ SockDiagBatch parse_sock_diag_reply(std::span<const uint8_t> bytes, Transport tr
       batch.done = true;
       int32_t status = 0;
       if (payload.size() >= sizeof(status)) std::memcpy(&status, payload.data(), sizeof(status));
-      if (status < 0) batch.error = -status;
+      if (status < 0) batch.error = errno_of(status);
       return batch;
     }
     if (header.nlmsg_type == NLMSG_ERROR) {
@@ -94,7 +98,7 @@ SockDiagBatch parse_sock_diag_reply(std::span<const uint8_t> bytes, Transport tr
         batch.error = EPROTO;
       } else {
         std::memcpy(&error, payload.data(), sizeof(error));
-        batch.error = error < 0 ? -error : (error == 0 ? 0 : EPROTO);
+        batch.error = error < 0 ? errno_of(error) : (error == 0 ? 0 : EPROTO);
       }
       batch.done = true;
       return batch;

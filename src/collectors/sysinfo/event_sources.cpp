@@ -90,7 +90,7 @@ void probe_audit(std::map<std::string, std::string>& out) {
   }
   // The reply and the acknowledgement may come in either order (the kernel sends the reply
   // from a worker); an error acknowledgement ends it.
-  alignas(nlmsghdr) char buffer[8192];
+  char buffer[8192];
   for (int received = 0; received < 4; ++received) {
     const ssize_t n = ::recv(socket.get(), buffer, sizeof(buffer), 0);
     if (n < 0) {
@@ -98,20 +98,26 @@ void probe_audit(std::map<std::string, std::string>& out) {
       out["AuditNetlink"] = unavailable("no reply to AUDIT_GET: " + errno_text(errno));
       return;
     }
-    size_t left = static_cast<size_t>(n);
-    for (auto* header = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(header, left); header = NLMSG_NEXT(header, left)) {
-      if (header->nlmsg_type == NLMSG_ERROR) {
-        if (header->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) continue;
+    const size_t length = static_cast<size_t>(n);
+    size_t offset = 0;
+    while (length - offset >= NLMSG_HDRLEN) {
+      nlmsghdr header{};
+      std::memcpy(&header, buffer + offset, sizeof(header));
+      if (header.nlmsg_len < NLMSG_HDRLEN || header.nlmsg_len > length - offset) break;
+      const char* payload = buffer + offset + NLMSG_HDRLEN;
+      const size_t payload_size = header.nlmsg_len - NLMSG_HDRLEN;
+      offset += std::min<size_t>(NLMSG_ALIGN(header.nlmsg_len), length - offset);
+      if (header.nlmsg_type == NLMSG_ERROR) {
+        if (payload_size < sizeof(nlmsgerr)) continue;
         nlmsgerr error{};
-        std::memcpy(&error, NLMSG_DATA(header), sizeof(error));
+        std::memcpy(&error, payload, sizeof(error));
         if (error.error != 0) {
           out["AuditNetlink"] = unavailable("AUDIT_GET: " + errno_text(-error.error));
           return;
         }
-      } else if (header->nlmsg_type == AUDIT_GET) {
-        audit_status status{};
-        const size_t size = header->nlmsg_len - NLMSG_LENGTH(0);
-        std::memcpy(&status, NLMSG_DATA(header), std::min(size, sizeof(status)));
+      } else if (header.nlmsg_type == AUDIT_GET) {
+        audit_status status{};  // older kernels send a shorter struct: the rest stays zero
+        std::memcpy(&status, payload, std::min(payload_size, sizeof(status)));
         out["AuditNetlink"] = kAvailable;
         out["AuditEnabled"] = std::to_string(status.enabled);
         out["AuditDaemonPid"] = std::to_string(status.pid);
