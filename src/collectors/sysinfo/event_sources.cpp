@@ -128,10 +128,8 @@ void probe_audit(std::map<std::string, std::string>& out) {
   out["AuditNetlink"] = unavailable("no AUDIT_GET reply");
 }
 
-// Sends one PROC_CN_MCAST_{LISTEN,IGNORE} control message and returns the kernel's answer:
-// the error in its acknowledgement (0 = accepted), or nullopt when none came. The kernel
-// ignores requests from outside the initial pid and user namespaces without answering.
-std::optional<uint32_t> proc_connector_control(int fd, proc_cn_mcast_op operation) {
+// Sends one PROC_CN_MCAST_{LISTEN,IGNORE} control message.
+bool send_proc_connector_control(int fd, proc_cn_mcast_op operation) {
   nlmsghdr header{};
   header.nlmsg_len = static_cast<uint32_t>(NLMSG_LENGTH(sizeof(cn_msg) + sizeof(proc_cn_mcast_op)));
   header.nlmsg_type = NLMSG_DONE;
@@ -145,10 +143,19 @@ std::optional<uint32_t> proc_connector_control(int fd, proc_cn_mcast_op operatio
   std::memcpy(request, &header, sizeof(header));
   std::memcpy(request + NLMSG_HDRLEN, &message, sizeof(message));
   std::memcpy(request + NLMSG_HDRLEN + sizeof(cn_msg), &operation, sizeof(operation));
-  if (::send(fd, request, header.nlmsg_len, 0) < 0) return std::nullopt;
+  return ::send(fd, request, header.nlmsg_len, 0) >= 0;
+}
+
+// Asks for PROC_CN_MCAST_LISTEN and returns the kernel's answer: the error in its
+// acknowledgement (0 = accepted), or nullopt when none came. The kernel ignores requests from
+// outside the initial pid and user namespaces without answering.
+std::optional<uint32_t> proc_connector_listen(int fd) {
+  if (!send_proc_connector_control(fd, PROC_CN_MCAST_LISTEN)) return std::nullopt;
   // Other listeners' events and acknowledgements share the group: look for ours, briefly.
   alignas(nlmsghdr) char buffer[8192];
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  // The kernel queues the acknowledgement before send() returns; the wait only covers
+  // other listeners' traffic in between.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
   while (std::chrono::steady_clock::now() < deadline) {
     const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
     if (n < 0) {
@@ -180,13 +187,14 @@ std::string probe_proc_connector() {
   if (::bind(socket.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
     return unavailable("bind to CN_IDX_PROC: " + errno_text(errno));
   }
-  const timeval timeout{0, 200 * 1000};
+  const timeval timeout{0, 50 * 1000};
   ::setsockopt(socket.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  const auto listen = proc_connector_control(socket.get(), PROC_CN_MCAST_LISTEN);
+  const auto listen = proc_connector_listen(socket.get());
   if (!listen) return unavailable("PROC_CN_MCAST_LISTEN not acknowledged (outside the initial pid or user namespace?)");
   if (*listen != 0) return unavailable("PROC_CN_MCAST_LISTEN: " + errno_text(static_cast<int>(*listen)));
   // Balance the listener count the kernel keeps (kernels before 6.6 do not drop it on close).
-  proc_connector_control(socket.get(), PROC_CN_MCAST_IGNORE);
+  // Not waited for: from 6.6 on, a socket set to IGNORE is no longer sent acknowledgements.
+  send_proc_connector_control(socket.get(), PROC_CN_MCAST_IGNORE);
   return kAvailable;
 }
 
