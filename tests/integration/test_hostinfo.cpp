@@ -224,7 +224,7 @@ TEST(HostInfoBinary, UbuntuFixtureHostRootIsReportedExactlyAndValidates) {
                                             "iotedge:998:iotedge;docker;aziotcs:997;999;996",
                                             "edgeadmin:1000:edgeadmin;adm;sudo;docker:1000;4;27;999",
                                             "orphan:1001:4242:4242", "j\xef\xbf\xbdrg:1002:edgeadmin:1000"}));
-  EXPECT_NE(run.result.err.find("etc/passwd:11: user broken"), std::string::npos) << run.result.err;
+  EXPECT_NE(run.result.err.find("etc/passwd:11: user \"broken\""), std::string::npos) << run.result.err;
 
   const auto ports = events_named(run.output, "ListeningPorts");
   ASSERT_EQ(ports.size(), 1u);

@@ -121,3 +121,15 @@ TEST(SnapshotEvents, ManyItemsAreSplitIntoEventsThatEachFitAMessage) {
   }
   EXPECT_EQ(total, items.size());
 }
+
+TEST(HostFile, ALongerFileIsCutAndSaysSo) {
+  test::TempDir root;
+  write(root / "exact", "0123456789");
+  const HostRoot host(root.path());
+  const auto exact = read_host_file(host, "/exact", 10);
+  EXPECT_EQ(exact.text, "0123456789");
+  EXPECT_FALSE(exact.truncated);
+  const auto cut = read_host_file(host, "/exact", 4);
+  EXPECT_EQ(cut.text, "0123");
+  EXPECT_TRUE(cut.truncated);
+}

@@ -87,7 +87,7 @@ TEST(MemInfo, ParsesKilobytesAndCountsAndFlagsGarbage) {
   EXPECT_FALSE(parsed.get("MemFree"));
   ASSERT_EQ(parsed.problems.size(), 3u);
   EXPECT_EQ(parsed.problems[0].line, 3u);
-  EXPECT_EQ(parsed.problems[1], (LineProblem{4, "MemFree: expected a number of kB"}));
+  EXPECT_EQ(parsed.problems[1], (LineProblem{4, "\"MemFree\": expected a number of kB"}));
   EXPECT_EQ(parsed.problems[2].line, 5u);
 }
 

@@ -86,8 +86,8 @@ TEST(Passwd, NamesEveryUnusableLine) {
       "spaces:x: 6:6::/:/bin/sh\n");
   ASSERT_EQ(parsed.entries.size(), 1u);
   ASSERT_EQ(parsed.problems.size(), 8u);
-  EXPECT_EQ(parsed.problems[0], (LineProblem{2, "user nouid: uid \"\" is not a number below 4294967295"}));
-  EXPECT_EQ(parsed.problems[4], (LineProblem{6, "user badgid: gid \"g\" is not a number below 4294967295"}));
+  EXPECT_EQ(parsed.problems[0], (LineProblem{2, "user \"nouid\": uid \"\" is not a number below 4294967295"}));
+  EXPECT_EQ(parsed.problems[4], (LineProblem{6, "user \"badgid\": gid \"g\" is not a number below 4294967295"}));
   EXPECT_EQ(parsed.problems[5], (LineProblem{7, "empty user name"}));
   EXPECT_EQ(parsed.problems[6], (LineProblem{8, "expected name:password:uid:gid:gecos:home:shell"}));
   EXPECT_EQ(parsed.problems[7].line, 9u);
@@ -109,7 +109,7 @@ TEST(Group, ParsesMembersAndFlagsBadIds) {
   EXPECT_EQ(parsed.entries[3].members, (std::vector<std::string>{"alice", "bob"}));
   EXPECT_EQ(parsed.compat_lines, 1u);
   ASSERT_EQ(parsed.problems.size(), 2u);
-  EXPECT_EQ(parsed.problems[0], (LineProblem{5, "group bad: gid \"gid\" is not a number below 4294967295"}));
+  EXPECT_EQ(parsed.problems[0], (LineProblem{5, "group \"bad\": gid \"gid\" is not a number below 4294967295"}));
   EXPECT_EQ(parsed.problems[1], (LineProblem{7, "expected name:password:gid:members"}));
 }
 
@@ -234,4 +234,11 @@ TEST(LocalUsersCollector, ThousandsOfUsersAreSplitIntoEventsThatFit) {
   EXPECT_GT(events.size(), 1u);
   EXPECT_EQ(rows_of(events).size(), 6000u);
   for (const auto& event : events) EXPECT_LT(serialize_event(event).size(), config.effective_message_limit());
+}
+
+TEST(Passwd, ControlCharactersInAQuotedFieldCannotForgeLogLines) {
+  const auto parsed = parse_passwd("evil:x:1\r2026-01-01 info [agent] fake\x1b[0m:1::/:/bin/sh\n");
+  ASSERT_EQ(parsed.problems.size(), 1u);
+  EXPECT_EQ(parsed.problems[0].message.find('\r'), std::string::npos);
+  EXPECT_EQ(parsed.problems[0].message.find('\x1b'), std::string::npos);
 }

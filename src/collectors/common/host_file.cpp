@@ -40,8 +40,9 @@ std::string relative_part(std::string_view host_path) {
 void read_all(int fd, size_t max_bytes, HostFileResult& result) {
   std::string out;
   char buffer[16384];
-  while (out.size() < max_bytes) {
-    const ssize_t n = ::read(fd, buffer, std::min(sizeof(buffer), max_bytes - out.size()));
+  // One byte more than allowed tells a file of exactly max_bytes from a longer one.
+  while (out.size() <= max_bytes) {
+    const ssize_t n = ::read(fd, buffer, std::min(sizeof(buffer), max_bytes + 1 - out.size()));
     if (n < 0) {
       if (errno == EINTR) continue;
       result.error = errno;
@@ -49,6 +50,10 @@ void read_all(int fd, size_t max_bytes, HostFileResult& result) {
     }
     if (n == 0) break;
     out.append(buffer, static_cast<size_t>(n));
+  }
+  if (out.size() > max_bytes) {
+    out.resize(max_bytes);
+    result.truncated = true;
   }
   result.text = std::move(out);
 }

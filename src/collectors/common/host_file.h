@@ -15,6 +15,7 @@ namespace edgeguard {
 struct HostFileResult {
   std::optional<std::string> text;  // nullopt when it could not be read
   int error = 0;                    // errno when text is nullopt
+  bool truncated = false;           // the file is longer than max_bytes; text holds the first max_bytes
   std::string where;                // the path as this process sees it, for messages
 
   // "open /host/etc/passwd: Permission denied"

@@ -13,12 +13,14 @@ struct LineProblem {
   bool operator==(const LineProblem&) const = default;
 };
 
-// `text` in double quotes, cut to `max` bytes (with "...") so a hostile line cannot flood a log.
+// `text` in double quotes, cut to `max` bytes (with "...") so a hostile line cannot flood a log,
+// control characters shown as "?".
 inline std::string quoted(std::string_view text, size_t max = 48) {
   std::string out;
   out.reserve(std::min(text.size(), max) + 5);
   out.push_back('"');
-  out.append(text.substr(0, max));
+  // Control characters would let a hostile line forge log records.
+  for (const char c : text.substr(0, max)) out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
   if (text.size() > max) out.append("...");
   out.push_back('"');
   return out;

@@ -61,6 +61,9 @@ void read_proc_table(const HostRoot& host, const Table& table, Collected& out) {
     out.failures.push_back(file.describe_error());
     return;
   }
+  if (file.truncated) {
+    logger()->error("{}: longer than {} bytes; the sockets after that are left out", file.where, kMaxHostFileBytes);
+  }
   auto parsed = parse_proc_net(*file.text, table.transport, table.family);
   for (size_t i = 0; i < parsed.problems.size() && i < kMaxLoggedProblems; ++i) {
     logger()->error("{}:{}: {}; socket left out", file.where, parsed.problems[i].line, parsed.problems[i].message);

@@ -64,23 +64,23 @@ ProcNetTable parse_proc_net(std::string_view text, Transport transport, int fami
     socket.transport = transport;
     socket.family = family;
     if (!parse_endpoint(fields[1], family, socket.local, socket.local_port)) {
-      table.problems.push_back({number, "local address \"" + std::string(fields[1].substr(0, 48)) + "\" is not HEX:PORT"});
+      table.problems.push_back({number, "local address " + quoted(fields[1]) + " is not HEX:PORT"});
       continue;
     }
     if (!parse_endpoint(fields[2], family, socket.remote, socket.remote_port)) {
-      table.problems.push_back({number, "remote address \"" + std::string(fields[2].substr(0, 48)) + "\" is not HEX:PORT"});
+      table.problems.push_back({number, "remote address " + quoted(fields[2]) + " is not HEX:PORT"});
       continue;
     }
     if (fields[3].size() != 2 || !parse_number(fields[3], socket.state, 16)) {
-      table.problems.push_back({number, "state \"" + std::string(fields[3].substr(0, 16)) + "\" is not two hex digits"});
+      table.problems.push_back({number, "state " + quoted(fields[3]) + " is not two hex digits"});
       continue;
     }
     if (!parse_number(fields[7], socket.uid, 10)) {
-      table.problems.push_back({number, "uid \"" + std::string(fields[7].substr(0, 16)) + "\" is not a number"});
+      table.problems.push_back({number, "uid " + quoted(fields[7]) + " is not a number"});
       continue;
     }
     if (!parse_number(fields[9], socket.inode, 10)) {
-      table.problems.push_back({number, "inode \"" + std::string(fields[9].substr(0, 24)) + "\" is not a number"});
+      table.problems.push_back({number, "inode " + quoted(fields[9]) + " is not a number"});
       continue;
     }
     table.sockets.push_back(socket);

@@ -70,7 +70,7 @@ MemInfo parse_meminfo(std::string_view text) {
     uint64_t value = 0;
     if (fields.empty() || fields.size() > 2 || !parse_decimal(fields[0], value) ||
         (fields.size() == 2 && fields[1] != "kB")) {
-      result.problems.push_back({number, std::string(line.substr(0, colon)) + ": expected a number of kB"});
+      result.problems.push_back({number, quoted(line.substr(0, colon)) + ": expected a number of kB"});
       continue;
     }
     result.kib[std::string(line.substr(0, colon))] = value;

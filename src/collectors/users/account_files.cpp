@@ -32,10 +32,6 @@ std::vector<std::string_view> fields(std::string_view line, size_t count) {
   return out;
 }
 
-std::string shorten(std::string_view text) {
-  return text.size() > 40 ? std::string(text.substr(0, 37)) + "..." : std::string(text);
-}
-
 // Calls `entry(number, line)` for each line that is not blank, a comment or a NIS entry.
 template <typename Result, typename Handler>
 void for_each_account_line(std::string_view text, Result& result, Handler entry) {
@@ -71,11 +67,11 @@ AccountFile<PasswdEntry> parse_passwd(std::string_view text) {
       return;
     }
     if (!parse_id(parts[2], entry.uid)) {
-      result.problems.push_back({number, "user " + shorten(entry.name) + ": uid \"" + shorten(parts[2]) + "\" is not a number below 4294967295"});
+      result.problems.push_back({number, "user " + quoted(entry.name) + ": uid " + quoted(parts[2]) + " is not a number below 4294967295"});
       return;
     }
     if (!parse_id(parts[3], entry.gid)) {
-      result.problems.push_back({number, "user " + shorten(entry.name) + ": gid \"" + shorten(parts[3]) + "\" is not a number below 4294967295"});
+      result.problems.push_back({number, "user " + quoted(entry.name) + ": gid " + quoted(parts[3]) + " is not a number below 4294967295"});
       return;
     }
     if (parts.size() > 5) entry.home = std::string(parts[5]);
@@ -101,7 +97,7 @@ AccountFile<GroupEntry> parse_group(std::string_view text) {
       return;
     }
     if (!parse_id(parts[2], entry.gid)) {
-      result.problems.push_back({number, "group " + shorten(entry.name) + ": gid \"" + shorten(parts[2]) + "\" is not a number below 4294967295"});
+      result.problems.push_back({number, "group " + quoted(entry.name) + ": gid " + quoted(parts[2]) + " is not a number below 4294967295"});
       return;
     }
     if (parts.size() > 3) {

@@ -48,6 +48,9 @@ nlohmann::json local_user_payload(const LocalUser& user) {
 std::vector<Event> LocalUsersCollector::collect(const CollectorContext& context) {
   const auto passwd_file = read_host_file(context.host, "/etc/passwd");
   if (!passwd_file.text) throw CollectorError("LocalUsers: " + passwd_file.describe_error());
+  if (passwd_file.truncated) {
+    logger()->error("{}: longer than {} bytes; the users after that are left out", passwd_file.where, kMaxHostFileBytes);
+  }
   const auto passwd = parse_passwd(*passwd_file.text);
   if (!passwd.problems.empty()) {
     log_problems(passwd_file.where, passwd.problems, "user left out");
