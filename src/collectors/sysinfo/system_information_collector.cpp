@@ -123,8 +123,11 @@ void read_hardware(const HostRoot& host, SystemFacts& facts) {
 
 void read_boot_device(const HostRoot& host, SystemFacts& facts) {
   const auto cmdline = read_optional(host, "/proc/cmdline");
-  // Init's mount table, not ours: in a container our "/" is the container's image.
-  const auto mountinfo = read_optional(host, "/proc/1/mountinfo", 4 * 1024 * 1024);
+  std::optional<std::string> mountinfo;
+  if (const auto root = kernel_parameter(parse_kernel_cmdline(cmdline.value_or("")), "root"); !root || root->empty()) {
+    // Init's mount table, not ours: in a container our "/" is the container's image.
+    mountinfo = read_optional(host, "/proc/1/mountinfo", 4 * 1024 * 1024);
+  }
   facts.boot_device = find_boot_device(host, cmdline.value_or(""), mountinfo.value_or(""));
 }
 
