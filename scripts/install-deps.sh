@@ -17,10 +17,16 @@ TEST_PACKAGES=(
   util-linux sqlite3 curl
 )
 
+BENCH_PACKAGES=(hyperfine time linux-perf)
+
 want=("${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}")
-if [[ "${1:-}" == "--with-test-tools" ]]; then
-  want+=("${TEST_PACKAGES[@]}")
-fi
+for flag in "$@"; do
+  case "$flag" in
+    --with-test-tools) want+=("${TEST_PACKAGES[@]}") ;;
+    --with-bench-tools) want+=("${TEST_PACKAGES[@]}" "${BENCH_PACKAGES[@]}") ;;
+    *) echo "install-deps: unknown option $flag" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for pkg in "${want[@]}"; do

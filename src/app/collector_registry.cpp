@@ -14,9 +14,9 @@ std::vector<std::unique_ptr<PeriodicCollector>> make_periodic_collectors(Collect
   collectors.push_back(std::make_unique<SystemInformationCollector>(services.runtime));
   collectors.push_back(std::make_unique<LocalUsersCollector>(services.statistics));
   collectors.push_back(std::make_unique<ListeningPortsCollector>(services.statistics));
-  // The counters cover the period that ends with this snapshot round.
-  collectors.push_back(std::make_unique<StatisticsCollector>(services.statistics));
   collectors.push_back(std::make_unique<FirewallCollector>(services.statistics));
+  // Last: the counters cover the period that ends with this snapshot round.
+  collectors.push_back(std::make_unique<StatisticsCollector>(services.statistics, services.settle_pipeline));
   return collectors;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 // The collectors this build has. Each area registers its own here.
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -14,6 +15,8 @@ struct CollectorServices {
   Statistics& statistics;   // drop counters of every source
   RuntimeInfo& runtime;     // facts SystemInformation reports (mode, event source, ...)
   ContainerCatalog& containers;  // written by the container-engine collector, read by others
+  // Persists what has been submitted so far, so counters read next include it.
+  std::function<void()> settle_pipeline = [] {};
 };
 
 std::vector<std::unique_ptr<PeriodicCollector>> make_periodic_collectors(CollectorServices services);

@@ -49,6 +49,9 @@ class Pipeline {
   void apply_config(const AgentConfig& config);
   AgentConfig config() const;
   Statistics& statistics() { return statistics_; }
+  // Any thread: persists everything submitted so far (ingest is serialised, so this keeps the
+  // order of events even while the ingest thread runs).
+  void settle() { ingest(intake_.pop_all(std::chrono::milliseconds(0)), false); }
   // Events submitted but not yet ingested.
   size_t intake_depth() const { return intake_.size(); }
 
