@@ -1,5 +1,6 @@
 #include "app/collector_registry.h"
 
+#include "collectors/docker/docker_collectors.h"
 #include "collectors/operational/statistics_collector.h"
 
 namespace edgeguard {
@@ -8,9 +9,16 @@ std::vector<std::unique_ptr<PeriodicCollector>> make_periodic_collectors(Collect
   std::vector<std::unique_ptr<PeriodicCollector>> collectors;
   // The counters cover the period that ends with this snapshot round.
   collectors.push_back(std::make_unique<StatisticsCollector>(services.statistics));
+  collectors.push_back(std::make_unique<docker::ContainerInventoryCollector>(
+      docker::shared_monitor(services.containers, services.statistics)));
   return collectors;
 }
 
-std::vector<std::unique_ptr<StreamingCollector>> make_streaming_collectors(CollectorServices) { return {}; }
+std::vector<std::unique_ptr<StreamingCollector>> make_streaming_collectors(CollectorServices services) {
+  std::vector<std::unique_ptr<StreamingCollector>> collectors;
+  collectors.push_back(
+      std::make_unique<docker::DockerEventsCollector>(docker::shared_monitor(services.containers, services.statistics)));
+  return collectors;
+}
 
 }  // namespace edgeguard
