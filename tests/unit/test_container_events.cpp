@@ -3,14 +3,12 @@
 // validator CI uses).
 #include <gtest/gtest.h>
 
-#include <fstream>
-
+#include "../support/event_sink.h"
 #include "../support/process.h"
 #include "../support/temp_dir.h"
 #include "collectors/docker/container_events.h"
 #include "collectors/docker/docker_parse.h"
 #include "core/host_root.h"
-#include "pipeline/message_builder.h"
 
 using namespace edgeguard;
 using namespace edgeguard::docker;
@@ -32,18 +30,8 @@ std::vector<RecordPtr> all_fixtures() {
 // Wraps the events in extension messages (one per output) as the pipeline does and validates.
 test::CommandResult validate(const std::vector<Event>& events) {
   test::TempDir dir;
-  const auto file = dir / "messages.jsonl";
-  std::ofstream out(file);
-  std::map<std::string, std::vector<const Event*>> by_output;
-  for (const auto& event : events) by_output[event.channel.output].push_back(&event);
-  for (const auto& [output, list] : by_output) {
-    MessageBuilder builder("072f3eca-3db0-45ba-8174-fa383bc93caf", "0.1.0", Channel{output}, 1 << 20);
-    int64_t seq = 0;
-    for (const Event* event : list) builder.add(++seq, Priority::Low, serialize_event(*event));
-    out << builder.finish().body << "\n";
-  }
-  out.close();
-  return test::validate_messages({file.string()});
+  test::write_messages(events, dir / "messages.jsonl");
+  return test::validate_messages({(dir / "messages.jsonl").string()});
 }
 
 }  // namespace

@@ -3,8 +3,7 @@
 // against dockerd itself in tests/integration/test_docker_engine.cpp.
 #include <gtest/gtest.h>
 
-#include <condition_variable>
-
+#include "../support/event_sink.h"
 #include "../support/temp_dir.h"
 #include "collectors/docker/docker_collectors.h"
 #include "collectors/docker/docker_monitor.h"
@@ -68,46 +67,6 @@ class FakeEngine {
   std::mutex mutex;
   std::map<std::string, std::string> inspects;
   std::map<std::string, nlohmann::json> summaries;  // what the list says (kept when an inspect breaks)
-};
-
-// Collects what the monitor submits.
-class Sink {
- public:
-  EventSubmitter submitter() {
-    return [this](Event event) {
-      std::lock_guard lock(mutex_);
-      events_.push_back(std::move(event));
-      changed_.notify_all();
-      return true;
-    };
-  }
-  // Waits until an event of `name` whose first payload item has Action `action` (and, if
-  // given, ContainerName `container`) arrived.
-  std::optional<Event> wait_for(const std::string& name, const std::string& action, const std::string& container = "") {
-    std::unique_lock lock(mutex_);
-    std::optional<Event> found;
-    changed_.wait_for(lock, 20s, [&] {
-      for (const auto& event : events_) {
-        if (event.name != name || event.payload.empty()) continue;
-        const auto& item = event.payload[0];
-        if (item.value("Action", "") != action) continue;
-        if (!container.empty() && item.value("ContainerName", "") != container) continue;
-        found = event;
-        return true;
-      }
-      return false;
-    });
-    return found;
-  }
-  std::vector<Event> events() {
-    std::lock_guard lock(mutex_);
-    return events_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<Event> events_;
 };
 
 std::string event_line(const std::string& action, const std::string& id, const std::string& name, int64_t time_ns,
@@ -196,7 +155,7 @@ TEST(DockerMonitor, MalformedEventIsCountedAndTheStateIsReadAgain) {
   Statistics statistics;
   DockerMonitor monitor(catalog, statistics, fast_options());
   monitor.set_sockets({dir / "engine.sock"});
-  Sink sink;
+  test::EventSink sink;
   monitor.start(sink.submitter(), AgentConfig::defaults());
   ASSERT_TRUE(monitor.wait_for_sessions(1, 20s)) << monitor.status().last_error;
   EXPECT_EQ(monitor.cache().size(), 5u);
@@ -221,7 +180,7 @@ TEST(DockerMonitor, AMalformedInspectKeepsTheLastGoodState) {
   Statistics statistics;
   DockerMonitor monitor(catalog, statistics, fast_options());
   monitor.set_sockets({dir / "engine.sock"});
-  Sink sink;
+  test::EventSink sink;
   monitor.start(sink.submitter(), AgentConfig::defaults());
   ASSERT_TRUE(monitor.wait_for_sessions(1, 20s));
   ASSERT_TRUE(monitor.cache().get(kRisky)->settings.cap_add.size() == 2);
@@ -247,7 +206,7 @@ TEST(DockerMonitor, ReconnectsAndReportsWhatChangedWhileAway) {
   Statistics statistics;
   DockerMonitor monitor(catalog, statistics, fast_options());
   monitor.set_sockets({dir / "engine.sock"});
-  Sink sink;
+  test::EventSink sink;
   monitor.start(sink.submitter(), AgentConfig::defaults());
   ASSERT_TRUE(monitor.wait_for_sessions(1, 20s));
   EXPECT_TRUE(sink.events().empty()) << "the first sync is a baseline, not news";
@@ -281,7 +240,7 @@ TEST(DockerMonitor, LateEngineIsPickedUp) {
   options.backoff_max = 1h;
   DockerMonitor monitor(catalog, statistics, options);
   monitor.set_sockets({dir / "late.sock"});
-  Sink sink;
+  test::EventSink sink;
   monitor.start(sink.submitter(), AgentConfig::defaults());
   EXPECT_FALSE(monitor.wait_for_sessions(1, 100ms));
   EXPECT_THROW(monitor.inventory(), CollectorError);
