@@ -381,3 +381,65 @@ TEST(DockerDaemonCleanup, LeavesNothingBehind) {
   }
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::path("/sys/fs/cgroup") / cgroup_parent));
 }
+
+// The agent binary with an engine that starts after it: one clear log line while it waits,
+// lifecycle, exec and inventory messages once it is there, all schema-valid, no secret in
+// the output or the log.
+TEST(DockerAgent, FollowsAnEngineThatStartsLate) {
+  test::TempDir dir;
+  test::DockerDaemon daemon(/*start_now=*/false);
+  {
+    std::ofstream config(dir / "config.json");
+    config << nlohmann::json{{"dockerSocket", daemon.socket().string()},
+                             {"highPriorityMessageFrequency", "PT1S"},
+                             {"lowPriorityMessageFrequency", "PT1S"},
+                             {"snapshotFrequency", "PT2S"}}
+                  .dump();
+  }
+  const auto output = dir / "out.jsonl";
+  const auto log = dir / "agent.log";
+  test::ChildProcess agent({test::edgeguard_binary(), "run", "--config", (dir / "config.json").string(), "--state-dir",
+                            (dir / "state").string(), "--output", output.string()},
+                           "", log.string());
+  const auto log_text = [&] { return read_whole_file(log).value_or(""); };
+  const auto count = [](const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  ASSERT_TRUE(eventually([&] { return log_text().find("no Docker engine socket at " + daemon.socket().string()) != std::string::npos; }))
+      << log_text();
+  std::this_thread::sleep_for(3s);  // several back-off rounds and inventory attempts without an engine
+
+  daemon.start();
+  daemon.import_busybox(kImage);
+  ASSERT_TRUE(eventually([&] { return log_text().find("watching Docker Engine") != std::string::npos; }, 60s)) << log_text();
+  daemon.must({"run", "-d", "--name", "edgeAgent", "--label", kEdgeOwner, "-e", "SharedAccessKey=SECRET-DO-NOT-LOG", kImage,
+               "sleep", "600"});
+  daemon.must({"exec", "edgeAgent", "id"});
+  daemon.cli({"run", "--name", "once", kImage, "sh", "-c", "exit 4"});
+  daemon.must({"rm", "once"});
+
+  const auto output_has = [&](const std::string& what) {
+    return read_whole_file(output).value_or("").find(what) != std::string::npos;
+  };
+  ASSERT_TRUE(eventually([&] {
+    return output_has(R"("Action":"destroy")") && output_has(R"("Action":"exec_start")") &&
+           output_has(R"("ContainerName":"edgeAgent","EdgeModule":"edgeAgent")") && output_has("\"ContainerInventory\"");
+  }, 60s));
+  agent.signal(SIGTERM);
+  EXPECT_EQ(agent.wait(30s), 0);
+
+  const std::string text = log_text();
+  EXPECT_EQ(count(text, "no Docker engine socket"), 1u) << text;
+  EXPECT_EQ(text.find("SECRET-DO-NOT-LOG"), std::string::npos);
+  const std::string messages = read_whole_file(output).value_or("");
+  EXPECT_EQ(messages.find("SECRET-DO-NOT-LOG"), std::string::npos);
+  EXPECT_NE(messages.find(R"("Action":"die","ContainerId")"), std::string::npos);
+  EXPECT_NE(messages.find(R"("ExitCode":4)"), std::string::npos);
+  const auto validation = test::validate_messages({output.string()});
+  EXPECT_EQ(validation.exit_code, 0) << validation.out << validation.err;
+  EXPECT_NE(validation.out.find("ContainerLifecycle"), std::string::npos) << validation.out;
+  EXPECT_NE(validation.out.find("ContainerExec"), std::string::npos) << validation.out;
+  EXPECT_NE(validation.out.find("ContainerInventory"), std::string::npos) << validation.out;
+}

@@ -209,6 +209,8 @@ TEST(DockerParse, ErrorsNameTheJsonLocation) {
             "/Actor: expected an object, got nothing");
   EXPECT_EQ(error_of([] { parse_version("{}"); }), "/ApiVersion: missing");
   EXPECT_EQ(error_of([] { parse_engine_event(R"({"Type":"contai)"); }), "not valid JSON (syntax error at byte 16)");
+  // Found by fuzz_docker_event: nlohmann reports number overflow with another exception type.
+  EXPECT_EQ(error_of([] { parse_engine_event(R"({"time":4e892})"); }), "not valid JSON (a number out of range)");
 }
 
 TEST(DockerParse, ErrorsNeverQuoteTheInput) {

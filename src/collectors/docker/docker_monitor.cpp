@@ -161,6 +161,7 @@ void DockerMonitor::start(EventSubmitter submit, const AgentConfig& config) {
     submit_ = std::move(submit);
   }
   stopping_ = false;
+  running_ = true;
   thread_ = std::thread([this] { run(); });
 }
 
@@ -172,6 +173,7 @@ void DockerMonitor::stop() {
   }
   changed_.notify_all();
   if (thread_.joinable()) thread_.join();
+  running_ = false;
 }
 
 void DockerMonitor::reconfigure(const AgentConfig& config) {

@@ -73,6 +73,10 @@ class DockerMonitor {
   void retry_now();
 
   MonitorStatus status() const;
+  // Whether the engine thread runs (between start() and stop()).
+  bool following() const { return running_.load(); }
+  // Whether one of the configured sockets exists now.
+  bool engine_socket_present() const { return pick_socket().has_value(); }
   // Waits until at least `sessions` connections have been resynchronised and the monitor is
   // connected; false on timeout.
   bool wait_for_sessions(uint64_t sessions, std::chrono::milliseconds timeout) const;
@@ -118,6 +122,7 @@ class DockerMonitor {
 
   std::atomic<bool> stopping_{false};
   std::atomic<bool> connected_{false};
+  std::atomic<bool> running_{false};
   bool resync_requested_ = false;  // engine thread only
   std::thread thread_;
 };

@@ -44,6 +44,9 @@ json parse_document(std::string_view text) {
   } catch (const json::parse_error& error) {
     // nlohmann's own message quotes the last token read; say only where.
     throw ParseError("not valid JSON (syntax error at byte " + std::to_string(error.byte) + ")");
+  } catch (const json::exception&) {
+    // out_of_range: a number beyond double ("1e999"); its message quotes the number.
+    throw ParseError("not valid JSON (a number out of range)");
   }
 }
 
