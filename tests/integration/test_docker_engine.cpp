@@ -247,7 +247,7 @@ TEST_F(DockerEngine, ProcessesInAContainerAreAttributedToIt) {
   ASSERT_TRUE(eventually([&] { return daemon_->container_pids(id).size() >= 2; }));
 
   // What the kernel collector will do for each process event: cgroup -> id -> catalog.
-  const uint64_t requests_before = monitor.client().requests();
+  const uint64_t requests_before = monitor.engine_requests();
   for (const pid_t pid : daemon_->container_pids(id)) {
     const auto cgroup = read_whole_file("/proc/" + std::to_string(pid) + "/cgroup");
     ASSERT_TRUE(cgroup) << pid;
@@ -260,7 +260,7 @@ TEST_F(DockerEngine, ProcessesInAContainerAreAttributedToIt) {
     EXPECT_EQ(info->edge_module, "sensor");
     EXPECT_EQ(info->image_id.rfind("sha256:", 0), 0u);
   }
-  EXPECT_EQ(monitor.client().requests(), requests_before) << "known containers are answered from the cache";
+  EXPECT_EQ(monitor.engine_requests(), requests_before) << "known containers are answered from the cache";
   EXPECT_EQ(container_id_from_proc_cgroup(*read_whole_file("/proc/self/cgroup")), "") << "the test itself is on the host";
   monitor.stop();
 }
@@ -273,7 +273,7 @@ TEST_F(DockerEngine, AnUnknownContainerCostsOneEngineRequest) {
   const std::string id = daemon_->must({"create", "--name", "newcomer", kImage, "sleep", "1"});
   ASSERT_TRUE(is_container_id(id)) << id;
 
-  const uint64_t before = monitor.client().requests();
+  const uint64_t before = monitor.engine_requests();
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
@@ -284,11 +284,11 @@ TEST_F(DockerEngine, AnUnknownContainerCostsOneEngineRequest) {
   const auto info = catalog.find(id);
   ASSERT_TRUE(info);
   EXPECT_EQ(info->name, "newcomer");
-  EXPECT_EQ(monitor.client().requests() - before, 1u);
+  EXPECT_EQ(monitor.engine_requests() - before, 1u);
 
   const std::string never(64, 'e');
   for (int i = 0; i < 1000; ++i) EXPECT_FALSE(catalog.find(never));
-  EXPECT_EQ(monitor.client().requests() - before, 2u);
+  EXPECT_EQ(monitor.engine_requests() - before, 2u);
 }
 
 TEST_F(DockerEngine, EngineRestartMissesNoChange) {

@@ -281,3 +281,34 @@ TEST(DockerMonitor, SharedBetweenTheCollectorsOfOneCatalog) {
   EXPECT_EQ(a.get(), b.get());
   EXPECT_NE(a.get(), c.get());
 }
+
+TEST(ContainerInventoryCollector, QuietWhileTheRunningMonitorWaitsForAnEngineAnErrorOtherwise) {
+  test::TempDir dir;
+  ContainerCatalog catalog;
+  Statistics statistics;
+  auto monitor = std::make_shared<DockerMonitor>(catalog, statistics, fast_options());
+  ContainerInventoryCollector collector(monitor);
+  AgentConfig config = AgentConfig::defaults();
+  config.local.docker_socket = dir / "absent.sock";
+  const HostRoot host("/");
+  const CollectorContext context{host, config};
+  // run --once: nobody else says the engine is missing.
+  try {
+    collector.collect(context);
+    FAIL() << "no engine and no error";
+  } catch (const CollectorError& error) {
+    EXPECT_EQ(std::string(error.what()), "no Docker engine socket at " + (dir / "absent.sock").string());
+  }
+  // The running agent: the monitor said it once and watches; the snapshot is skipped.
+  test::EventSink sink;
+  monitor->start(sink.submitter(), config);
+  EXPECT_TRUE(collector.collect(context).empty());
+  // Once the engine is there, the inventory is back.
+  FakeEngine engine(dir / "absent.sock");
+  monitor->retry_now();
+  ASSERT_TRUE(monitor->wait_for_sessions(1, 20s));
+  const auto events = collector.collect(context);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].payload.size(), 5u);
+  monitor->stop();
+}

@@ -100,17 +100,17 @@ DockerMonitor::DockerMonitor(ContainerCatalog& catalog, Statistics& statistics, 
       statistics_(statistics),
       options_(options),
       client_(std::make_shared<DockerClient>(std::filesystem::path(), options.request_timeout)),
+      resolver_client_(std::make_shared<DockerClient>(std::filesystem::path(), options.resolver_timeout)),
       cache_(std::make_shared<ContainerCache>(catalog)) {
   // Catalog misses (a process in a container the stream has not told us about yet) ask the
   // engine once; the catalog's negative cache keeps it at once per container. The resolver
   // holds its own references: the catalog may outlive this monitor.
-  auto client = client_;
+  auto client = resolver_client_;
   auto cache = cache_;
-  const auto timeout = options_.resolver_timeout;
-  catalog_.set_resolver([client, cache, timeout](std::string_view id) -> std::optional<ContainerInfo> {
+  catalog_.set_resolver([client, cache](std::string_view id) -> std::optional<ContainerInfo> {
     if (!is_container_id(id) || client->socket().empty()) return std::nullopt;
     try {
-      auto record = client->inspect_container(id, timeout);
+      auto record = client->inspect_container(id);
       if (!record) return std::nullopt;
       return cache->put(std::move(*record))->info;
     } catch (const std::exception& error) {
@@ -136,7 +136,7 @@ void DockerMonitor::set_sockets(std::vector<std::filesystem::path> candidates) {
     if (!sockets_.empty()) first = sockets_.front();
   }
   // Until a connect picks one, the resolver tries the first.
-  if (client_->socket().empty() && !first.empty()) client_->set_socket(first);
+  if (resolver_client_->socket().empty() && !first.empty()) resolver_client_->set_socket(first);
 }
 
 bool DockerMonitor::has_sockets() const {
@@ -282,6 +282,7 @@ void DockerMonitor::run() {
 
 void DockerMonitor::session(const std::filesystem::path& socket) {
   client_->set_socket(socket);
+  resolver_client_->set_socket(socket);
   const EngineVersion version = client_->version();
   // Subscribe first, from a moment before the resync: whatever happens during the resync is
   // then both in the stream and possibly in the resync, and reflected_by_resync() tells which.

@@ -82,7 +82,8 @@ class DockerMonitor {
   bool wait_for_sessions(uint64_t sessions, std::chrono::milliseconds timeout) const;
 
   ContainerCache& cache() { return *cache_; }
-  DockerClient& client() { return *client_; }
+  // Requests sent to the engine so far, by the engine thread and by catalog lookups.
+  uint64_t engine_requests() const { return client_->requests() + resolver_client_->requests(); }
 
   // The containers for the inventory snapshot: the cache while connected, otherwise read from
   // the engine now (without touching the cache). Throws CollectorError naming the socket.
@@ -105,7 +106,10 @@ class DockerMonitor {
   ContainerCatalog& catalog_;
   Statistics& statistics_;
   const MonitorOptions options_;
-  std::shared_ptr<DockerClient> client_;
+  std::shared_ptr<DockerClient> client_;  // the engine thread's connection
+  // Catalog lookups come from event threads: their own connection, so a lookup never waits
+  // behind a request of the engine thread.
+  std::shared_ptr<DockerClient> resolver_client_;
   std::shared_ptr<ContainerCache> cache_;
 
   mutable std::mutex mutex_;  // guards what follows
