@@ -100,7 +100,8 @@ int run_agent(const RunOptions& options) {
     for (const auto& problem : loaded->problems) pipeline.submit(make_configuration_error_event(problem, config));
 
     const CollectorServices services{statistics, runtime, containers, [&pipeline] { pipeline.settle(); }};
-    Scheduler scheduler(make_periodic_collectors(services), host, [&](Event e) { return pipeline.submit(std::move(e)); });
+    CollectorSet collectors = make_collectors(services);
+    Scheduler scheduler(std::move(collectors.periodic), host, [&](Event e) { return pipeline.submit(std::move(e)); });
     logger->info("edgeguard {} agent {} standalone, host root {}, state {}, output {}", EDGEGUARD_VERSION, agent_id,
                  host.root().string(), config.local.state_dir.string(), sink->describe());
 
@@ -113,7 +114,7 @@ int run_agent(const RunOptions& options) {
       return exit_code::kOk;
     }
 
-    auto streaming = make_streaming_collectors(services);
+    auto& streaming = collectors.streaming;
     pipeline.start();
     const CollectorContext context{host, config};
     for (auto& collector : streaming) {
