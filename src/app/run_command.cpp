@@ -8,6 +8,7 @@
 #include "app/agent_id.h"
 #include "app/collector_registry.h"
 #include "app/exit_codes.h"
+#include "app/module_mode.h"
 #include "app/sink_selection.h"
 #include "config/configuration_error_event.h"
 #include "config/local_config_file.h"
@@ -81,10 +82,7 @@ int run_agent(const RunOptions& options) {
   }
 
   const std::string sink_kind = choose_sink_kind(config);
-  if (sink_kind == "edgehub") {
-    std::cerr << "edgeguard: IoT Edge module mode (sink \"edgehub\") is not available in this build\n";
-    return exit_code::kBadInput;
-  }
+  if (sink_kind == "edgehub") return run_as_module(options, config, loaded->problems);
 
   try {
     const std::string agent_id = load_or_create_agent_id(config.local.state_dir);
