@@ -100,6 +100,10 @@ int run_as_module(const RunOptions& options, const AgentConfig& config, const st
       pipeline_ptr = &pipeline;
       scheduler_ptr = &scheduler;
     }
+    twin_client.on_ready([&] {
+      std::lock_guard lock(apply_mutex);
+      if (pipeline_ptr) pipeline_ptr->sink_ready();
+    });
     logger->info("edgeguard {} agent {} as IoT Edge module {} of device {}, edgeHub {}:{}, credentials from {}, host "
                  "root {}, state {}",
                  EDGEGUARD_VERSION, agent_id, identity.module_id, identity.device_id, identity.gateway_host,
@@ -138,7 +142,9 @@ int run_as_module(const RunOptions& options, const AgentConfig& config, const st
     logger->info("received {}; stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
     scheduler.stop();
     for (auto& collector : streaming) collector->stop();
-    pipeline.stop(std::chrono::seconds(5));
+    constexpr auto kStopDeadline = std::chrono::seconds(5);
+    connection.set_publish_deadline(std::chrono::steady_clock::now() + kStopDeadline);
+    pipeline.stop(kStopDeadline);
     {
       std::lock_guard lock(apply_mutex);
       pipeline_ptr = nullptr;

@@ -94,6 +94,14 @@ void Pipeline::apply_config(const AgentConfig& config) {
   sender_wake_.notify_all();
 }
 
+void Pipeline::sink_ready() {
+  {
+    std::lock_guard lock(sender_mutex_);
+    sink_ready_ = true;
+  }
+  sender_wake_.notify_all();
+}
+
 AgentConfig Pipeline::config() const {
   std::lock_guard lock(config_mutex_);
   return config_;
@@ -287,7 +295,13 @@ void Pipeline::sender_loop() {
       std::unique_lock lock(sender_mutex_);
       auto wake_at = std::min(next_high, next_low);
       if (retry_at != SteadyClock::time_point{}) wake_at = std::min(wake_at, retry_at);
-      sender_wake_.wait_until(lock, wake_at, [&] { return size_trigger_ || config_changed_ || stopping_.load(); });
+      sender_wake_.wait_until(lock, wake_at,
+                              [&] { return size_trigger_ || config_changed_ || sink_ready_ || stopping_.load(); });
+      if (sink_ready_) {
+        sink_ready_ = false;
+        retry_at = {};
+        backoff = std::chrono::milliseconds(1000);
+      }
       if (config_changed_) {
         config_changed_ = false;
         const auto updated = this->config();

@@ -45,6 +45,10 @@ class Pipeline {
   // close every aggregation window, and send everything in the store. False if the sink failed.
   bool flush_all(bool close_aggregation_windows);
 
+  // The sink can take messages again (e.g. it reconnected): retry now rather than at the end
+  // of the back-off that grew while it was down.
+  void sink_ready();
+
   // Takes effect without a restart: priorities, frequencies, sizes, aggregation.
   void apply_config(const AgentConfig& config);
   AgentConfig config() const;
@@ -79,6 +83,7 @@ class Pipeline {
   std::condition_variable sender_wake_;
   bool size_trigger_ = false;
   bool config_changed_ = false;
+  bool sink_ready_ = false;
 
   std::atomic<bool> stopping_{false};
   std::thread ingest_thread_;

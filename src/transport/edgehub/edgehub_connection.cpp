@@ -86,9 +86,11 @@ std::string EdgeHubConnection::username() const {
 bool EdgeHubConnection::publish_and_wait(const std::string& topic, const std::string& payload,
                                          std::chrono::milliseconds timeout) {
   std::lock_guard send_lock(send_mutex_);
-  const auto deadline = SteadyClock::now() + timeout;
   std::unique_lock lock(mutex_);
-  changed_.wait_until(lock, deadline, [&] { return stopping_ || (connected_ && !refreshing_); });
+  const auto deadline = std::min(SteadyClock::now() + timeout, publish_deadline_);
+  // Through a token refresh (a planned reconnect of a few milliseconds) wait; when the
+  // connection is down, fail at once so the caller can retry later.
+  changed_.wait_until(lock, deadline, [&] { return stopping_ || !refreshing_; });
   if (stopping_ || !connected_ || refreshing_) return false;
   mosquitto* client = client_;
   const uint64_t generation = generation_;
@@ -108,7 +110,12 @@ bool EdgeHubConnection::publish_and_wait(const std::string& topic, const std::st
     logger()->warn("publishing {} bytes to edgeHub failed: {}", payload.size(), mosquitto_strerror(rc));
     return false;
   }
-  changed_.wait_until(lock, deadline, [&] { return acked_.count(mid) > 0 || generation_ != generation || stopping_; });
+  // The publish deadline can move closer while we wait (shutdown), so re-read it each time.
+  while (acked_.count(mid) == 0 && generation_ == generation && !stopping_) {
+    const auto until = std::min(deadline, publish_deadline_);
+    if (SteadyClock::now() >= until) break;
+    changed_.wait_until(lock, until);
+  }
   const bool acknowledged = acked_.count(mid) > 0;
   awaiting_ack_ = false;
   changed_.notify_all();
@@ -134,6 +141,14 @@ bool EdgeHubConnection::publish_now(const std::string& topic, const std::string&
     return false;
   }
   return true;
+}
+
+void EdgeHubConnection::set_publish_deadline(std::chrono::steady_clock::time_point deadline) {
+  {
+    std::lock_guard lock(mutex_);
+    publish_deadline_ = deadline;
+  }
+  changed_.notify_all();
 }
 
 void EdgeHubConnection::on_connect(mosquitto*, void* self, int rc) { static_cast<EdgeHubConnection*>(self)->connack_rc_ = rc; }
@@ -183,6 +198,11 @@ void EdgeHubConnection::run() {
       backoff = settings_.initial_backoff;
       continue;
     }
+    {
+      std::lock_guard lock(mutex_);
+      refreshing_ = false;  // a refresh that failed: publishers stop waiting for it
+    }
+    changed_.notify_all();
     if (end == SessionEnd::Lost && SteadyClock::now() - began >= settings_.stable_after) backoff = settings_.initial_backoff;
     if (end == SessionEnd::Failed) {
       std::lock_guard lock(mutex_);
@@ -225,7 +245,9 @@ EdgeHubConnection::SessionEnd EdgeHubConnection::session() {
   mosquitto_int_option(client, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
   mosquitto_int_option(client, MOSQ_OPT_TCP_NODELAY, 1);
   mosquitto_username_pw_set(client, username().c_str(), token.c_str());
-  // Our context only: verification against the trust bundle and the gateway host name.
+  // Our context only, without libmosquitto's defaults: verification against the trust bundle
+  // and the gateway host name, TLS 1.2 or newer.
+  mosquitto_int_option(client, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0);
   mosquitto_void_option(client, MOSQ_OPT_SSL_CTX, context.get());
   mosquitto_connect_callback_set(client, &EdgeHubConnection::on_connect);
   mosquitto_publish_callback_set(client, &EdgeHubConnection::on_publish);

@@ -68,10 +68,14 @@ class EdgeHubConnection {
   // Waits until connected (and not about to reconnect for a new token), up to `timeout`.
   bool wait_connected(std::chrono::milliseconds timeout);
 
-  // Publishes with QoS 1 and waits for the PUBACK. False if not connected within `timeout`,
-  // if the connection drops first, on timeout, or when stopping (the caller keeps the data
-  // and sends it again: at-least-once). One such publish is in flight at a time.
+  // Publishes with QoS 1 and waits for the PUBACK. False at once if not connected (it waits
+  // through a token refresh), and false if the connection drops first, on timeout, or when
+  // stopping: the caller keeps the data and sends it again (at-least-once). One such publish
+  // is in flight at a time.
   bool publish_and_wait(const std::string& topic, const std::string& payload, std::chrono::milliseconds timeout);
+  // From now on no publish waits beyond `deadline` (shutdown: the pipeline's last drain must
+  // not outlive its deadline because of a PUBACK that does not come).
+  void set_publish_deadline(std::chrono::steady_clock::time_point deadline);
   // Publishes with QoS 0 without waiting (twin requests). False if not connected.
   bool publish_now(const std::string& topic, const std::string& payload);
 
@@ -102,7 +106,8 @@ class EdgeHubConnection {
   bool stopping_ = false;
   mosquitto* client_ = nullptr;  // the live session's client; set while connected
   bool connected_ = false;
-  bool refreshing_ = false;      // a token refresh is due: no new telemetry publishes
+  bool refreshing_ = false;      // reconnecting for a fresh token: publishers wait for it
+  std::chrono::steady_clock::time_point publish_deadline_ = std::chrono::steady_clock::time_point::max();
   uint64_t generation_ = 0;      // bumped whenever a session ends
   int users_ = 0;                // threads inside a libmosquitto call on client_
   bool awaiting_ack_ = false;

@@ -42,11 +42,14 @@ uint64_t ModuleTwinClient::reports_acknowledged() const {
 }
 
 void ModuleTwinClient::settle() {
+  bool first = false;
   {
     std::lock_guard lock(mutex_);
+    first = !settled_;
     settled_ = true;
   }
   settled_changed_.notify_all();
+  if (first && ready_callback_) ready_callback_();
 }
 
 std::string ModuleTwinClient::next_rid() { return std::to_string(++rid_counter_); }
@@ -76,6 +79,7 @@ void ModuleTwinClient::on_connected() {
   report_rid_.clear();
   report_due_at_.reset();
   request_twin();
+  if (first_twin_settled() && ready_callback_) ready_callback_();
 }
 
 void ModuleTwinClient::on_disconnected() {

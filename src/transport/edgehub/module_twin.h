@@ -28,6 +28,9 @@ class ModuleTwinClient : public ConnectionListener {
 
   // The connection this client talks through (set before the connection starts).
   void attach(EdgeHubConnection& connection) { connection_ = &connection; }
+  // Called (on the connection thread) whenever messages can flow again: connected, and the
+  // first twin handled or given up on.
+  void on_ready(std::function<void()> callback) { ready_callback_ = std::move(callback); }
 
   // True once the first full twin was handled, or waiting for it timed out.
   bool first_twin_settled() const;
@@ -52,6 +55,7 @@ class ModuleTwinClient : public ConnectionListener {
   UpdateCallback on_update_;
   std::chrono::milliseconds response_timeout_;
   EdgeHubConnection* connection_ = nullptr;
+  std::function<void()> ready_callback_;
 
   // Connection-thread state.
   uint64_t rid_counter_ = 0;
