@@ -302,7 +302,11 @@ void MqttObserver::push_desired(const std::string& patch) {
 
 nlohmann::json MqttObserver::reported() const {
   std::lock_guard lock(mutex_);
-  for (auto it = messages_.rbegin(); it != messages_.rend(); ++it) {
+  return latest_reported(messages_);
+}
+
+nlohmann::json MqttObserver::latest_reported(const std::vector<Message>& messages) {
+  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
     if (it->topic == "$standin/twin/reported") return nlohmann::json::parse(it->payload);
   }
   return nullptr;

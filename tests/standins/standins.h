@@ -117,12 +117,14 @@ class MqttObserver {
   MqttObserver& operator=(const MqttObserver&) = delete;
 
   std::vector<Message> messages() const;
-  // Waits until `predicate(messages)` holds; false on timeout.
+  // Waits until `predicate(messages)` holds; false on timeout. The predicate runs under the
+  // observer's lock: it must use its argument, not call back into the observer.
   bool wait_for(const std::function<bool(const std::vector<Message>&)>& predicate, std::chrono::milliseconds timeout);
   // Publishes a desired-properties patch (JSON text, possibly malformed on purpose).
   void push_desired(const std::string& patch);
   // The latest reported twin document, or null.
   nlohmann::json reported() const;
+  static nlohmann::json latest_reported(const std::vector<Message>& messages);
 
  private:
   static void on_connect(mosquitto* client, void* self, int rc);

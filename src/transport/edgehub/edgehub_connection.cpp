@@ -267,12 +267,22 @@ EdgeHubConnection::SessionEnd EdgeHubConnection::session() {
     return last_library_error_.empty() ? std::string() : " (" + last_library_error_ + ")";
   };
 
-  int rc = mosquitto_connect(client, id.gateway_host.c_str(), settings_.port, static_cast<int>(settings_.keep_alive.count()));
-  if (rc != MOSQ_ERR_SUCCESS) {
-    const std::string reason = rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc);
-    logger()->warn("cannot connect to edgeHub at {}: {}{}", endpoint(), reason, library_error());
+  // A failure before CONNACK: a refused certificate is an error worth naming; anything else
+  // (edgeHub not up yet, connection reset) is a warning and a retry.
+  const auto connect_failed = [&](int code, const char* stage) {
+    const std::string verify = last_verify_failure(context.get());
+    if (!verify.empty()) {
+      logger()->error("refused edgeHub at {}: its TLS certificate failed verification against the trust bundle "
+                      "from {} for host name \"{}\": {}",
+                      endpoint(), credentials_.describe(), id.gateway_host, verify);
+    } else {
+      logger()->warn("{} edgeHub at {} failed: {}{}", stage, endpoint(),
+                     code == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(code), library_error());
+    }
     return destroy(SessionEnd::Failed);
-  }
+  };
+  int rc = mosquitto_connect(client, id.gateway_host.c_str(), settings_.port, static_cast<int>(settings_.keep_alive.count()));
+  if (rc != MOSQ_ERR_SUCCESS) return connect_failed(rc, "connecting to");
   const auto deadline = SteadyClock::now() + settings_.connack_timeout;
   while (connack_rc_ < 0) {
     {
@@ -284,18 +294,7 @@ EdgeHubConnection::SessionEnd EdgeHubConnection::session() {
       return destroy(SessionEnd::Failed);
     }
     rc = mosquitto_loop(client, 100, 1);
-    if (rc != MOSQ_ERR_SUCCESS) {
-      const std::string verify = last_verify_failure(context.get());
-      if (!verify.empty()) {
-        logger()->error("refused edgeHub at {}: its TLS certificate failed verification against the trust bundle "
-                        "from {} for host name \"{}\": {}",
-                        endpoint(), credentials_.describe(), id.gateway_host, verify);
-      } else {
-        logger()->warn("the connection to edgeHub at {} failed before CONNACK: {}{}", endpoint(),
-                       rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc), library_error());
-      }
-      return destroy(SessionEnd::Failed);
-    }
+    if (rc != MOSQ_ERR_SUCCESS) return connect_failed(rc, "the MQTT handshake with");
   }
   if (connack_rc_ != 0) {
     logger()->error("edgeHub at {} refused the connection of {}: {} (the SAS token or the module identity was not "
