@@ -77,7 +77,7 @@ int run_as_module(const RunOptions& options, const AgentConfig& config, const st
     const auto on_update = [&](const edgehub::TwinUpdate& update, const std::string&) {
       std::lock_guard lock(apply_mutex);
       if (!pipeline_ptr) return;
-      if (update.outcome == edgehub::TwinUpdate::Outcome::Applied) {
+      if (update.changed) {
         pipeline_ptr->apply_config(update.config);
         if (scheduler_ptr) scheduler_ptr->apply_config(update.config);
         for (auto& collector : streaming) collector->reconfigure(update.config);
@@ -108,9 +108,8 @@ int run_as_module(const RunOptions& options, const AgentConfig& config, const st
                  "root {}, state {}",
                  EDGEGUARD_VERSION, agent_id, identity.module_id, identity.device_id, identity.gateway_host,
                  settings.port, credentials->describe(), host.root().string(), config.local.state_dir.string());
-    connection.start();
-
     if (options.once) {
+      connection.start();
       if (!twin_client.wait_first_twin_settled(kFirstTwinTimeout)) {
         logger->error("Remote Configuration / Timeout: no module twin within {} s; using the local configuration",
                       kFirstTwinTimeout.count());
@@ -138,6 +137,8 @@ int run_as_module(const RunOptions& options, const AgentConfig& config, const st
       }
     }
     scheduler.start(initial);
+    // Last, so that twin updates only ever meet running collectors.
+    connection.start();
     const int signal_number = wait_for_stop_signal();
     logger->info("received {}; stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
     scheduler.stop();

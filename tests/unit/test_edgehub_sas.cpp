@@ -53,6 +53,8 @@ TEST(Base64, RoundTripsAndIsStrict) {
   EXPECT_FALSE(base64_decode("Z=9v"));
   EXPECT_FALSE(base64_decode("Zm9v\n"));
   EXPECT_FALSE(base64_decode("Zm-_"));
+  EXPECT_FALSE(base64_decode("Zh=="));  // unused bits set: not the canonical "Zg=="
+  EXPECT_FALSE(base64_decode("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh6="));
 }
 
 TEST(SasToken, ScopeAndResourceAreTheSdksBytes) {

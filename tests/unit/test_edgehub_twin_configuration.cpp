@@ -184,3 +184,15 @@ TEST(TwinConfiguration, ReportedPatchIsTheWholeConfigurationWrapped) {
     EXPECT_TRUE(value.is_object() && value.size() == 1 && value.contains("value")) << key;
   }
 }
+
+TEST(TwinConfiguration, AReconnectsUnchangedTwinDoesNotRepeatSemanticProblems) {
+  TwinConfiguration configuration(AgentConfig::defaults());
+  const auto body = twin({{"maxMessageSizeInBytes", {{"value", 20000}}}}, 2);
+  const auto first = configuration.apply_full_twin(body);
+  EXPECT_TRUE(first.changed);
+  EXPECT_EQ(first.problems.size(), 1u);
+  const auto again = configuration.apply_full_twin(body);
+  EXPECT_EQ(again.outcome, TwinUpdate::Outcome::Applied);
+  EXPECT_FALSE(again.changed);
+  EXPECT_TRUE(again.problems.empty());
+}

@@ -98,6 +98,8 @@ std::optional<std::string> base64_decode(std::string_view text) {
   if (n < 0) return std::nullopt;
   // EVP_DecodeBlock counts the padding as zero bytes.
   out.resize(static_cast<size_t>(n) - padding);
+  // Canonical encodings only: unused bits before the padding must be zero.
+  if (base64_encode(out) != text) return std::nullopt;
   return out;
 }
 

@@ -23,8 +23,8 @@ std::optional<std::string> percent_decode(std::string_view text);
 
 // Standard base64 (with + / and = padding).
 std::string base64_encode(std::string_view bytes);
-// Strict standard base64: whitespace, a wrong length or characters outside the alphabet give
-// nullopt.
+// Strict standard base64: whitespace, a wrong length, characters outside the alphabet or a
+// non-canonical last character give nullopt.
 std::optional<std::string> base64_decode(std::string_view text);
 
 // HMAC-SHA256 of `data` with `key` (raw bytes), 32 raw bytes.

@@ -117,7 +117,8 @@ void ModuleTwinClient::handle(const TwinUpdate& update, const std::string& sourc
   if (update.outcome == TwinUpdate::Outcome::Ignored) {
     logger()->debug("{}: nothing for this agent", source);
   } else {
-    logger()->info("{}: configuration {}{}", source, outcome_name(update.outcome),
+    logger()->info("{}: configuration {}{}{}", source, outcome_name(update.outcome),
+                   update.outcome == TwinUpdate::Outcome::Applied && !update.changed ? " (unchanged)" : "",
                    update.problems.empty() ? "" : " with " + std::to_string(update.problems.size()) + " problem(s)");
     for (const auto& problem : update.problems) {
       logger()->error("configuration {} ({}): {}", problem.key, to_string(problem.type), problem.message);

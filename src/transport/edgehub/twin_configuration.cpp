@@ -123,10 +123,11 @@ TwinUpdate TwinConfiguration::recompute(std::optional<int64_t> version) {
     for (auto& bad : update.problems) bad.message += "; the whole update was rejected and the previous configuration stays in force";
     return update;
   }
+  update.changed = !(applied.config == in_force_);
   in_force_ = std::move(applied.config);
   update.outcome = TwinUpdate::Outcome::Applied;
   update.config = in_force_;
-  update.problems = semantic_problems(in_force_);
+  if (update.changed) update.problems = semantic_problems(in_force_);
   return update;
 }
 

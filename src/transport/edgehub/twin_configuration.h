@@ -25,8 +25,11 @@ struct TwinUpdate {
     Ignored,   // nothing for us: a patch that does not touch our object, or an old version
   };
   Outcome outcome = Outcome::Ignored;
+  bool changed = false;                 // Applied and different from what was in force
   AgentConfig config;                   // the configuration in force after the update
-  std::vector<ConfigProblem> problems;  // Rejected: every bad key; Applied: Conflict/NotOptimal
+  // Rejected: every bad key. Applied: Conflict/NotOptimal of the new configuration (only when
+  // it changed, so a reconnect's GET does not repeat them).
+  std::vector<ConfigProblem> problems;
   std::vector<std::string> unknown_keys;
   // Set when a patch's $version shows that notifications were missed: do a full GET.
   bool resync_needed = false;
