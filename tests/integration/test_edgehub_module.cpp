@@ -274,6 +274,7 @@ struct SwitchOff {
   const char* name;
   const char* still_flowing;
 };
+void PrintTo(const SwitchOff& value, std::ostream* out) { *out << value.name; }
 class EdgeHubModuleSwitchOff : public EdgeHubModule, public ::testing::WithParamInterface<SwitchOff> {};
 
 TEST_P(EdgeHubModuleSwitchOff, DesiredPatchSwitchingAnEventTypeOffStopsItAndIsReported) {
@@ -304,6 +305,33 @@ TEST_P(EdgeHubModuleSwitchOff, DesiredPatchSwitchingAnEventTypeOffStopsItAndIsRe
 INSTANTIATE_TEST_SUITE_P(EdgeHubModule, EdgeHubModuleSwitchOff,
                          ::testing::Values(SwitchOff{"MessageStatistics", "DroppedEventsStatistics"}),
                          [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(EdgeHubModule, FrequencyChangesTakeEffectWithoutARestart) {
+  start_broker();
+  start_observer();
+  start_agent();
+  ASSERT_TRUE(eventually([&] { return count_events("DroppedEventsStatistics") >= 1 && !reported_config().is_null(); }));
+  const auto reported_is = [&](const std::string& value) {
+    return [&, value](const auto& messages) {
+      const auto reported = test::MqttObserver::latest_reported(messages);
+      return reported.is_object() && reported.contains(kObj) && reported[kObj]["snapshotFrequency"]["value"] == value;
+    };
+  };
+  observer_->push_desired(json{{kObj, {{"snapshotFrequency", {{"value", "PT1H"}}}}}}.dump());
+  ASSERT_TRUE(observer_->wait_for(reported_is("PT1H"), 30s));
+  const std::string slow = utc_now_text();
+  std::this_thread::sleep_for(4s);
+  // At most the one snapshot already scheduled under the old frequency.
+  EXPECT_LE(count_events("DroppedEventsStatistics", slow), 1u);
+  ASSERT_TRUE(agent_->running());
+
+  observer_->push_desired(json{{kObj, {{"snapshotFrequency", {{"value", "PT1S"}}}}}}.dump());
+  ASSERT_TRUE(observer_->wait_for(reported_is("PT1S"), 30s));
+  const std::string fast = utc_now_text();
+  EXPECT_TRUE(eventually([&] { return count_events("DroppedEventsStatistics", fast) >= 2; }))
+      << "snapshots did not speed up again";
+  EXPECT_EQ(stop_agent(), 0);
+}
 
 TEST_F(EdgeHubModule, BadPatchIsRejectedWithConfigurationErrorAndTheOldConfigurationKeepsWorking) {
   start_broker();
@@ -477,6 +505,13 @@ TEST_F(EdgeHubModule, ExpiringTokenForcesAReconnectWithAFreshOne) {
   ASSERT_TRUE(eventually([&] { return count_events("DroppedEventsStatistics", third) >= 2; }))
       << "messages stopped after the token refreshes";
   EXPECT_NE(agent_log().find("fresh SAS token"), std::string::npos);
+  // Every connection fetched the trust bundle anew and read the whole twin.
+  size_t bundles = 0;
+  for (const auto& request : workload_->requests()) bundles += request["path"] == "/trust-bundle";
+  size_t gets = 0;
+  for (const auto& entry : broker_->twin_log()) gets += entry.contains("get");
+  EXPECT_GE(bundles, auths.size());
+  EXPECT_GE(gets, auths.size());
   EXPECT_EQ(stop_agent(), 0);
   EventStore store(dir_ / "state" / "events.db", 1 << 30);
   EXPECT_EQ(store.count(Priority::High) + store.count(Priority::Low), 0u);
