@@ -1,6 +1,7 @@
 #include "transport/edgehub/edgehub_connection.h"
 
 #include <mosquitto.h>
+#include <openssl/crypto.h>
 
 #include <cerrno>
 #include <cstring>
@@ -245,6 +246,7 @@ EdgeHubConnection::SessionEnd EdgeHubConnection::session() {
   mosquitto_int_option(client, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
   mosquitto_int_option(client, MOSQ_OPT_TCP_NODELAY, 1);
   mosquitto_username_pw_set(client, username().c_str(), token.c_str());
+  OPENSSL_cleanse(token.data(), token.size());  // libmosquitto keeps its own copy
   // Our context only, without libmosquitto's defaults: verification against the trust bundle
   // and the gateway host name, TLS 1.2 or newer.
   mosquitto_int_option(client, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0);
