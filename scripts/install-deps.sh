@@ -10,6 +10,7 @@ BUILD_PACKAGES=(
   libcurl4-openssl-dev libssl-dev libsqlite3-dev libmosquitto-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  mosquitto-dev
 )
 RUNTIME_PACKAGES=(iproute2 nftables iptables)
 TEST_PACKAGES=(

@@ -91,7 +91,7 @@ void Pipeline::stop(std::chrono::milliseconds deadline) {
   sender_wake_.notify_all();
   if (ingest_thread_.joinable()) ingest_thread_.join();
   if (sender_thread_.joinable()) sender_thread_.join();
-  ingest(intake_.pop_all(std::chrono::milliseconds(0)), false);
+  ingest_pending(false);
   const auto until = SteadyClock::now() + deadline;
   if (deadline.count() > 0) {
     if (drain(Priority::High, Priority::Low, until)) drain(Priority::Low, Priority::High, until);
@@ -99,7 +99,7 @@ void Pipeline::stop(std::chrono::milliseconds deadline) {
 }
 
 bool Pipeline::flush_all(bool close_aggregation_windows) {
-  ingest(intake_.pop_all(std::chrono::milliseconds(0)), close_aggregation_windows);
+  ingest_pending(close_aggregation_windows);
   const auto forever = SteadyClock::time_point::max();
   return drain(Priority::High, Priority::Low, forever) && drain(Priority::Low, Priority::High, forever);
 }
@@ -118,6 +118,14 @@ void Pipeline::apply_config(const AgentConfig& config) {
   {
     std::lock_guard lock(sender_mutex_);
     config_changed_ = true;
+  }
+  sender_wake_.notify_all();
+}
+
+void Pipeline::sink_ready() {
+  {
+    std::lock_guard lock(sender_mutex_);
+    sink_ready_ = true;
   }
   sender_wake_.notify_all();
 }
@@ -149,15 +157,16 @@ void Pipeline::ingest_loop() {
         timeout = std::clamp(left, std::chrono::milliseconds(0), timeout);
       }
     }
-    auto items = intake_.pop_all(timeout);
-    if (stopping_ && items.empty()) break;
-    ingest(std::move(items), false);
+    intake_.wait(timeout);
+    if (stopping_ && intake_.size() == 0) break;
+    ingest_pending(false);
   }
 }
 
-void Pipeline::ingest(std::vector<IntakeItem> items, bool close_windows) {
+void Pipeline::ingest_pending(bool close_windows) {
   const size_t limit = config().effective_message_limit();
   std::lock_guard lock(ingest_mutex_);
+  std::vector<IntakeItem> items = intake_.pop_all();
   std::vector<PendingEvent> pending;
   pending.reserve(items.size());
   uint64_t absorbed[2] = {0, 0};
@@ -305,7 +314,13 @@ void Pipeline::sender_loop() {
       std::unique_lock lock(sender_mutex_);
       auto wake_at = std::min(next_high, next_low);
       if (retry_at != SteadyClock::time_point{}) wake_at = std::min(wake_at, retry_at);
-      sender_wake_.wait_until(lock, wake_at, [&] { return size_trigger_ || config_changed_ || stopping_.load(); });
+      sender_wake_.wait_until(lock, wake_at,
+                              [&] { return size_trigger_ || config_changed_ || sink_ready_ || stopping_.load(); });
+      if (sink_ready_) {
+        sink_ready_ = false;
+        retry_at = {};
+        backoff = std::chrono::milliseconds(1000);
+      }
       if (config_changed_) {
         config_changed_ = false;
         const auto updated = this->config();
