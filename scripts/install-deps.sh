@@ -14,7 +14,7 @@ BUILD_PACKAGES=(
 RUNTIME_PACKAGES=(iproute2 nftables iptables)
 TEST_PACKAGES=(
   python3 python3-jsonschema mosquitto docker.io auditd openssl procps psmisc
-  util-linux sqlite3 curl
+  util-linux sqlite3 curl openssh-server openssh-client sshpass
 )
 
 want=("${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}")
