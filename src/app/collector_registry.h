@@ -6,6 +6,7 @@
 #include "collectors/collector.h"
 #include "core/container_catalog.h"
 #include "core/runtime_info.h"
+#include "pipeline/event_store.h"
 #include "pipeline/statistics.h"
 
 namespace edgeguard {
@@ -14,6 +15,9 @@ struct CollectorServices {
   Statistics& statistics;   // drop counters of every source
   RuntimeInfo& runtime;     // facts SystemInformation reports (mode, event source, ...)
   ContainerCatalog& containers;  // written by the container-engine collector, read by others
+  // Collectors' own persistent state: read it here at start (state_with_prefix), write it only
+  // through Event::state so it is committed together with the events it describes.
+  EventStore* store = nullptr;
 };
 
 std::vector<std::unique_ptr<PeriodicCollector>> make_periodic_collectors(CollectorServices services);

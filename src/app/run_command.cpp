@@ -99,7 +99,7 @@ int run_agent(const RunOptions& options) {
     Pipeline pipeline(config, store, *sink, statistics, AgentIdentity{agent_id, EDGEGUARD_VERSION});
     for (const auto& problem : loaded->problems) pipeline.submit(make_configuration_error_event(problem, config));
 
-    const CollectorServices services{statistics, runtime, containers};
+    const CollectorServices services{statistics, runtime, containers, &store};
     Scheduler scheduler(make_periodic_collectors(services), host, [&](Event e) { return pipeline.submit(std::move(e)); });
     logger->info("edgeguard {} agent {} standalone, host root {}, state {}, output {}", EDGEGUARD_VERSION, agent_id,
                  host.root().string(), config.local.state_dir.string(), sink->describe());

@@ -33,6 +33,8 @@ Pipeline::~Pipeline() {
 }
 
 bool Pipeline::submit(Event event) {
+  // Not an event: nothing to count if the queue refuses it; the collector sends newer state later.
+  if (event.is_state_only()) return intake_.push(std::move(event));
   Priority priority;
   {
     std::lock_guard lock(config_mutex_);
@@ -151,6 +153,8 @@ void Pipeline::ingest(std::vector<Event> events, bool close_windows) {
   };
 
   for (const Event& event : events) {
+    if (event.state) changes.push_back(StateChange{event.state->key, event.state->value});
+    if (event.is_state_only()) continue;
     const Priority priority = config.priority_of(event.name);
     if (priority == Priority::Off) continue;
     if (aggregator_.absorb(event, changes)) {
