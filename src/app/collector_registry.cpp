@@ -1,5 +1,6 @@
 #include "app/collector_registry.h"
 
+#include "collectors/login/login_collector.h"
 #include "collectors/operational/statistics_collector.h"
 
 namespace edgeguard {
@@ -11,6 +12,10 @@ std::vector<std::unique_ptr<PeriodicCollector>> make_periodic_collectors(Collect
   return collectors;
 }
 
-std::vector<std::unique_ptr<StreamingCollector>> make_streaming_collectors(CollectorServices) { return {}; }
+std::vector<std::unique_ptr<StreamingCollector>> make_streaming_collectors(CollectorServices services) {
+  std::vector<std::unique_ptr<StreamingCollector>> collectors;
+  collectors.push_back(std::make_unique<LoginCollector>(services));
+  return collectors;
+}
 
 }  // namespace edgeguard
