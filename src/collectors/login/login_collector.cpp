@@ -156,6 +156,7 @@ void LoginCollector::handle_record(Source& source, std::string_view bytes, uint6
   const auto record = login::parse_utmp_record(bytes);
   if (!record) return;  // cannot happen: UtmpLog hands out whole records
   auto interpretation = interpreter_.interpret(*record, source.kind);
+  logger_->trace("{} at byte {}: {} record", source.log->host_path(), offset, login::type_name(record->type));
   if (mode == login::RecordMode::Replay) return;  // reported before the restart
   const auto time = login::record_time(*record);
   // On the very first run, what the files held before this boot is history, not news.
