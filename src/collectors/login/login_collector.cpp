@@ -214,20 +214,17 @@ void LoginCollector::run() {
     flush_state();
   };
 
-  // wtmp first: replaying it up to the saved position rebuilds the sessions, which utmp then
-  // completes with the ones open now.
+  // Replaying wtmp up to the saved position rebuilds the sessions; utmp adds the ones open now;
+  // only then are new records read, so a logout of any open session finds its user.
   for (auto& source : sources_) {
     std::optional<login::FilePosition> saved;
     if (saved_) {
       if (const auto it = saved_->find(source.log->name()); it != saved_->end()) saved = it->second;
     }
-    if (source.kind == login::LogKind::Wtmp) {
-      source.log->start(saved, handler_for(source));
-      load_open_sessions();
-    } else {
-      source.log->start(saved, handler_for(source));
-    }
+    source.log->start(saved, handler_for(source));
   }
+  load_open_sessions();
+  for (auto& source : sources_) source.log->sync(handler_for(source));
   end_round();
   logger_->info("following {} and {} under {}", kWtmp, kBtmp, host_->root().string());
 

@@ -201,7 +201,6 @@ void UtmpLog::start(const std::optional<FilePosition>& saved, const Handler& han
         logger_->info("{} is a new file (same inode, different first record): reading it from the start", path);
         current_ = std::move(*file);
         pending_saved_.reset();
-        sync(handler);
         return;
       }
     }
@@ -228,7 +227,6 @@ void UtmpLog::start(const std::optional<FilePosition>& saved, const Handler& han
       current_ = std::move(*file);
     }
   }
-  sync(handler);
 }
 
 void UtmpLog::sync(const Handler& handler) {

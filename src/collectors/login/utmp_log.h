@@ -43,8 +43,9 @@ class UtmpLog {
   std::string name() const;       // "wtmp"
   std::string directory() const;  // "/var/log"
 
-  // The first read: resumes after `saved` (in this file, or in the rotated file that still
-  // has that inode), or without a saved position reads what is there as Backlog.
+  // Positions the log: after `saved` (in this file, or in the rotated file that still has that
+  // inode), replaying what was read before it (Replay); without a saved position, what the file
+  // holds now will be Backlog. The first sync() reads on from there.
   void start(const std::optional<FilePosition>& saved, const Handler& handler);
   // Reads what was appended since the last call, following truncation and rotation.
   void sync(const Handler& handler);
