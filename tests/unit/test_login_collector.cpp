@@ -1,6 +1,7 @@
 // The login collector against a fixture host root in a temp dir, with the real pipeline, store
 // and inotify: records are appended with glibc's updwtmp() while it runs.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,12 +9,14 @@
 #include <mutex>
 #include <thread>
 
+#include "../support/process.h"
 #include "../support/temp_dir.h"
 #include "../support/utmp_writer.h"
 #include "app/collector_registry.h"
 #include "collectors/login/login_collector.h"
 #include "pipeline/pipeline.h"
 #include "core/log.h"
+#include "core/strings.h"
 
 using namespace edgeguard;
 using namespace std::chrono_literals;
@@ -423,4 +426,29 @@ TEST(LoginCollector, TurnedOffItReportsNothingButKeepsItsPlace) {
   agent.wait_for_logins(1);
   agent.stop();
   EXPECT_EQ(users_of(agent.logins()), std::vector<std::string>{"LoginFailed:b"});
+}
+
+TEST(LoginCollector, AWriterThatAlreadyRunsTheUsersCommandIsNamedByItsParent) {
+  // As sshd does: the session's child records the login, then executes the user's command.
+  LoginAgent agent;
+  fs::create_directory_symlink("/proc", agent.root() / "proc");
+  test::TempDir bin;
+  fs::copy_file("/bin/sh", bin / "sshd");
+  fs::permissions(bin / "sshd", fs::perms::owner_all);
+  test::ChildProcess daemon({(bin / "sshd").string(), "-c", "sleep 120 & echo $! > " + (bin / "child").string() + "; wait"});
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  std::optional<std::string> child;
+  while (std::chrono::steady_clock::now() < until && !(child = read_whole_file(bin / "child"))) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(child);
+  const std::string child_text(trim(*child));
+  const pid_t child_pid = std::stoi(child_text);
+  agent.start();
+  test::append_utmp(agent.wtmp(), login_entry("pts/4", "alice", "192.0.2.4", child_pid));
+  const auto events = agent.wait_for_logins(1);
+  kill(child_pid, SIGKILL);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["Executable"], (bin / "sshd").string());
+  EXPECT_NE(events[0]["ExtraDetails"]["ExecutableSource"].get<std::string>().find("the parent of process " + child_text),
+            std::string::npos)
+      << events[0];
 }

@@ -233,11 +233,15 @@ TEST(Passwd, TheDirectoryFollowsChangesOfTheFile) {
   EXPECT_EQ(users.uid_of("bob"), "1001");
 }
 
-TEST(ProcStat, StartTimeEvenWithParenthesesAndSpacesInTheName) {
-  const std::string stat = "1234 (evil) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 50";
-  EXPECT_EQ(parse_start_ticks(stat), 987654u);
-  EXPECT_EQ(parse_start_ticks("1234 (x) S 1"), std::nullopt);
-  EXPECT_EQ(parse_start_ticks("garbage"), std::nullopt);
+TEST(ProcStat, ParentAndStartTimeEvenWithParenthesesAndSpacesInTheName) {
+  const std::string stat = "1234 (evil) name) S 77 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 50\n";
+  const auto parsed_stat = parse_proc_stat(stat);
+  ASSERT_TRUE(parsed_stat);
+  EXPECT_EQ(parsed_stat->parent, 77);
+  EXPECT_EQ(parsed_stat->start_ticks, 987654u);
+  EXPECT_FALSE(parse_proc_stat("1234 (x) S 1"));
+  EXPECT_FALSE(parse_proc_stat("garbage"));
+  EXPECT_FALSE(parse_proc_stat("1 (x) S y 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 50"));
   EXPECT_EQ(parse_boot_seconds("cpu 1 2 3\nbtime 1700000000\nprocesses 5\n"), 1700000000);
   EXPECT_EQ(parse_boot_seconds("cpu 1 2 3\n"), std::nullopt);
 }
@@ -246,11 +250,14 @@ TEST(ProcessInspector, NamesALiveWriterButNotAPidReusedAfterTheRecord) {
   const HostRoot host("/");
   ProcessInspector processes(host);
   const auto self = fs::read_symlink("/proc/self/exe").string();
-  EXPECT_EQ(processes.executable(getpid(), Clock::now()), self);
-  EXPECT_EQ(processes.executable(getpid(), std::nullopt), self);
+  const auto now = processes.process(getpid(), Clock::now());
+  ASSERT_TRUE(now);
+  EXPECT_EQ(now->executable, self);
+  EXPECT_EQ(now->parent, getppid());
+  ASSERT_TRUE(processes.process(getpid(), std::nullopt));
   // A record written before this process started was written by another process.
-  EXPECT_EQ(processes.executable(getpid(), Clock::now() - std::chrono::hours(24 * 365 * 30)), std::nullopt);
-  EXPECT_EQ(processes.executable(0, Clock::now()), std::nullopt);
+  EXPECT_FALSE(processes.process(getpid(), Clock::now() - std::chrono::hours(24 * 365 * 30)));
+  EXPECT_FALSE(processes.process(0, Clock::now()));
   ASSERT_TRUE(processes.boot_time());
   EXPECT_LT(*processes.boot_time(), Clock::now());
 }

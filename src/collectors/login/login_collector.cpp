@@ -124,9 +124,11 @@ void LoginCollector::load_open_sessions() {
       login::LoginFacts facts;
       facts.pid = record->pid;
       facts.time = login::record_time(*record);
-      if (auto exe = builder_->processes().executable(record->pid, facts.time)) {
-        interpreter_.remember_executable(record->line.empty() ? "id:" + record->id : record->line,
-                                         {*exe, "/proc/" + std::to_string(record->pid) + "/exe"});
+      facts.line = record->line;
+      facts.record_type = record->type;
+      auto found = builder_->find_executable(facts, login::LogKind::Wtmp);
+      if (found.executable != "unknown") {
+        interpreter_.remember_executable(record->line.empty() ? "id:" + record->id : record->line, std::move(found));
       }
       ++sessions;
     }

@@ -1,5 +1,6 @@
 #include "collectors/login/login_event.h"
 
+#include <algorithm>
 #include <array>
 
 #include "core/strings.h"
@@ -18,10 +19,28 @@ constexpr Service kServices[] = {
     {"login", {"/usr/bin/login", "/bin/login", "/usr/sbin/login"}},
 };
 
+// Programs that handle logins and write these records. OpenSSH >= 9.8 runs sessions in
+// sshd-session; BusyBox's login, su and telnetd all run as /bin/busybox.
+constexpr std::string_view kLoginPrograms[] = {
+    "sshd", "sshd-session", "sshd-auth", "dropbear", "login", "su", "sudo", "telnetd", "in.telnetd",
+    "utelnetd", "rlogind", "in.rlogind", "agetty", "getty", "mingetty", "busybox",
+};
+
 bool is_console_line(std::string_view line) {
   // Virtual consoles and serial lines: tty1, ttyS0, ttyAMA0, ttyUSB0, ttymxc0, hvc0, console.
   return line == "console" || (starts_with(line, "tty") && line.size() > 3) || starts_with(line, "hvc") ||
          starts_with(line, "xvc");
+}
+
+std::string_view base_name(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+bool is_login_program(std::string_view executable) {
+  std::string_view name = base_name(executable);
+  if (ends_with(name, " (deleted)")) name.remove_suffix(10);  // upgraded while running
+  return std::find(std::begin(kLoginPrograms), std::end(kLoginPrograms), name) != std::end(kLoginPrograms);
 }
 
 }  // namespace
@@ -35,16 +54,38 @@ std::string_view service_of_line(std::string_view line, LogKind kind, int16_t re
   return {};
 }
 
+bool LoginEventBuilder::is_shell(std::string_view executable) {
+  const auto text = host_.read_file("/etc/shells", 64 * 1024);
+  if (!text) return false;
+  for (const auto line : split(*text, '\n')) {
+    const auto entry = trim(line);
+    if (entry.empty() || entry.front() == '#') continue;
+    // /proc shows the resolved path (/usr/bin/bash) where /etc/shells may list /bin/bash.
+    if (entry == executable || base_name(entry) == base_name(executable)) return true;
+  }
+  return false;
+}
+
 ExecutableFinding LoginEventBuilder::find_executable(const LoginFacts& facts, LogKind kind) {
-  if (auto exe = processes_.executable(facts.pid, facts.time)) {
-    return {std::move(*exe), "/proc/" + std::to_string(facts.pid) + "/exe"};
+  const std::string pid = std::to_string(facts.pid);
+  std::string note = "process " + pid + " has exited";
+  if (auto process = processes_.process(facts.pid, facts.time)) {
+    if (is_login_program(process->executable)) return {process->executable, "/proc/" + pid + "/exe"};
+    // sshd records a login from the session's child just before it executes the user's shell
+    // or command: the login was handled by its parent.
+    if (auto parent = processes_.process(process->parent, facts.time); parent && is_login_program(parent->executable)) {
+      return {parent->executable, "/proc/" + std::to_string(process->parent) + "/exe (the parent of process " + pid +
+                                      ", which now runs " + process->executable + ")"};
+    }
+    if (!is_shell(process->executable)) return {process->executable, "/proc/" + pid + "/exe"};
+    note = "process " + pid + " now runs the shell " + process->executable;
   }
   if (facts.session_executable) {
     return {facts.session_executable->executable, facts.session_executable->source + ", at login"};
   }
   const std::string_view service = service_of_line(facts.line, kind, facts.record_type);
   if (!service.empty()) {
-    const std::string reason = "terminal \"" + facts.line + "\" (process " + std::to_string(facts.pid) + " has exited)";
+    const std::string reason = "terminal \"" + facts.line + "\" (" + note + ")";
     for (const auto& known : kServices) {
       if (known.name != service) continue;
       for (const auto path : known.paths) {
@@ -53,8 +94,7 @@ ExecutableFinding LoginEventBuilder::find_executable(const LoginFacts& facts, Lo
     }
     return {std::string(service), "inferred from " + reason + "; no " + std::string(service) + " binary found"};
   }
-  return {"unknown", "process " + std::to_string(facts.pid) + " has exited and terminal \"" + facts.line +
-                         "\" does not tell the service"};
+  return {"unknown", note + " and terminal \"" + facts.line + "\" does not tell the service"};
 }
 
 BuiltLoginEvent LoginEventBuilder::build(const LoginFacts& facts, std::string_view log_path) {

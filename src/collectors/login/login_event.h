@@ -24,12 +24,15 @@ class LoginEventBuilder {
   // `log_path` is the host path of the file the record came from ("/var/log/btmp").
   BuiltLoginEvent build(const LoginFacts& facts, std::string_view log_path);
 
-  // /proc/<pid>/exe of the writer while it runs; for a logout whose writer is gone, what
-  // handled its login; otherwise the service the terminal line names.
+  // /proc/<pid>/exe of the writer while it runs (or of its parent when the writer already runs
+  // the user's shell or command); for a logout whose writer is gone, what handled its login;
+  // otherwise the service the terminal line names, else "unknown".
   ExecutableFinding find_executable(const LoginFacts& facts, LogKind kind);
   ProcessInspector& processes() { return processes_; }
 
  private:
+  bool is_shell(std::string_view executable);
+
   const HostRoot& host_;
   UserDirectory users_;
   ProcessInspector processes_;

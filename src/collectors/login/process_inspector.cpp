@@ -25,18 +25,27 @@ std::optional<T> to_number(std::string_view text) {
 
 }  // namespace
 
-std::optional<uint64_t> parse_start_ticks(std::string_view stat_text) {
-  const size_t close = stat_text.rfind(')');
+std::optional<ProcStat> parse_proc_stat(std::string_view text) {
+  const size_t close = text.rfind(')');
   if (close == std::string_view::npos) return std::nullopt;
-  // After ") " come fields 3, 4, ...: starttime (22) is the 20th of them.
-  std::string_view rest = stat_text.substr(close + 1);
+  // After ") " come fields 3, 4, ...
+  const std::string_view rest = text.substr(close + 1);
+  std::optional<int32_t> parent;
   int field = 2;
   size_t pos = 0;
   while (pos < rest.size()) {
-    while (pos < rest.size() && rest[pos] == ' ') ++pos;
-    const size_t end = std::min(rest.find(' ', pos), rest.size());
+    while (pos < rest.size() && (rest[pos] == ' ' || rest[pos] == '\n')) ++pos;
+    size_t end = pos;
+    while (end < rest.size() && rest[end] != ' ' && rest[end] != '\n') ++end;
     if (end == pos) break;
-    if (++field == 22) return to_number<uint64_t>(trim(rest.substr(pos, end - pos)));
+    ++field;
+    const std::string_view value = rest.substr(pos, end - pos);
+    if (field == 4) parent = to_number<int32_t>(value);
+    if (field == 22) {
+      const auto ticks = to_number<uint64_t>(value);
+      if (!parent || !ticks) return std::nullopt;
+      return ProcStat{*parent, *ticks};
+    }
     pos = end;
   }
   return std::nullopt;
@@ -63,36 +72,33 @@ std::optional<TimePoint> ProcessInspector::boot_time() {
   return boot_time_;
 }
 
-std::optional<uint64_t> ProcessInspector::start_ticks(int32_t pid) {
-  const auto text = host_.read_file("/proc/" + std::to_string(pid) + "/stat", 4096);
-  return text ? parse_start_ticks(*text) : std::nullopt;
-}
-
-std::optional<std::string> ProcessInspector::executable(int32_t pid, std::optional<TimePoint> written) {
+std::optional<ProcessFacts> ProcessInspector::process(int32_t pid, std::optional<TimePoint> written) {
   if (pid <= 0) return std::nullopt;
-  // The start time is read before and after the link: the same value means the link belongs to
-  // that one process, not to a successor that took the pid in between.
-  uint64_t ticks = 0;
+  const std::string proc = "/proc/" + std::to_string(pid);
+  const auto read_stat = [&]() -> std::optional<ProcStat> {
+    const auto text = host_.read_file(proc + "/stat", 4096);
+    return text ? parse_proc_stat(*text) : std::nullopt;
+  };
+  // stat is read before and after the link: the same start time means the link belongs to that
+  // one process, not to a successor that took the pid in between.
+  const auto before = read_stat();
+  if (!before) return std::nullopt;
   if (written) {
-    const auto read = start_ticks(pid);
     const auto boot = boot_time();
     const long hz = sysconf(_SC_CLK_TCK);
-    if (!read || !boot || hz <= 0) return std::nullopt;
-    ticks = *read;
+    if (!boot || hz <= 0) return std::nullopt;
     const auto started = *boot + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
-                                     static_cast<double>(ticks) / static_cast<double>(hz)));
+                                     static_cast<double>(before->start_ticks) / static_cast<double>(hz)));
     if (started > *written + kClockSlack) return std::nullopt;
   }
-  const std::string exe = host_.path("/proc/" + std::to_string(pid) + "/exe").string();
+  const std::string exe = host_.path(proc + "/exe").string();
   std::string target(4096, '\0');
   const ssize_t n = readlink(exe.c_str(), target.data(), target.size());
   if (n <= 0 || static_cast<size_t>(n) >= target.size()) return std::nullopt;  // gone, or a kernel thread
   target.resize(static_cast<size_t>(n));
-  if (written) {
-    const auto again = start_ticks(pid);
-    if (!again || *again != ticks) return std::nullopt;
-  }
-  return target;
+  const auto after = read_stat();
+  if (!after || after->start_ticks != before->start_ticks) return std::nullopt;
+  return ProcessFacts{std::move(target), before->parent};
 }
 
 }  // namespace edgeguard::login
