@@ -448,6 +448,8 @@ TEST(LoginCollector, AWriterThatAlreadyRunsTheUsersCommandIsNamedByItsParent) {
   kill(child_pid, SIGKILL);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0]["Executable"], (bin / "sshd").string());
+  EXPECT_EQ(events[0]["ProcessId"], daemon.pid());
+  EXPECT_EQ(events[0]["ExtraDetails"]["RecordProcessId"], child_text);
   EXPECT_NE(events[0]["ExtraDetails"]["ExecutableSource"].get<std::string>().find("the parent of process " + child_text),
             std::string::npos)
       << events[0];

@@ -74,14 +74,16 @@ ExecutableFinding LoginEventBuilder::find_executable(const LoginFacts& facts, Lo
     // sshd records a login from the session's child just before it executes the user's shell
     // or command: the login was handled by its parent.
     if (auto parent = processes_.process(process->parent, facts.time); parent && is_login_program(parent->executable)) {
-      return {parent->executable, "/proc/" + std::to_string(process->parent) + "/exe (the parent of process " + pid +
-                                      ", which now runs " + process->executable + ")"};
+      return {parent->executable,
+              "/proc/" + std::to_string(process->parent) + "/exe (the parent of process " + pid + ", which now runs " +
+                  process->executable + ")",
+              process->parent};
     }
     if (!is_shell(process->executable)) return {process->executable, "/proc/" + pid + "/exe"};
     note = "process " + pid + " now runs the shell " + process->executable;
   }
   if (facts.session_executable) {
-    return {facts.session_executable->executable, facts.session_executable->source + ", at login"};
+    return {facts.session_executable->executable, facts.session_executable->source + ", at login", std::nullopt};
   }
   const std::string_view service = service_of_line(facts.line, kind, facts.record_type);
   if (!service.empty()) {
@@ -109,8 +111,16 @@ BuiltLoginEvent LoginEventBuilder::build(const LoginFacts& facts, std::string_vi
   extra["ExecutableSource"] = executable.source;
   if (facts.session_start) extra["LoginTime"] = format_utc_time(*facts.session_start);
 
+  // The process named is the one whose executable is reported: the record's writer, or its
+  // parent when the writer already ran the user's command (the writer's pid stays in
+  // ExtraDetails).
+  int32_t pid = facts.pid > 0 ? facts.pid : 0;
+  if (executable.process_id && *executable.process_id != pid) {
+    extra["RecordProcessId"] = std::to_string(pid);
+    pid = *executable.process_id;
+  }
   nlohmann::json item = {
-      {"ProcessId", facts.pid > 0 ? facts.pid : 0},
+      {"ProcessId", pid},
       {"UserName", facts.user},
       {"Operation", std::string(to_string(facts.operation))},
       {"Executable", executable.executable},

@@ -22,6 +22,8 @@ std::string_view to_string(LoginOperation operation);
 struct ExecutableFinding {
   std::string executable;  // never empty
   std::string source;      // for ExtraDetails.ExecutableSource
+  // Set when the executable is that of another process than the record's (its parent).
+  std::optional<int32_t> process_id = std::nullopt;
 };
 
 // What one record says, before enrichment (user id, executable).
