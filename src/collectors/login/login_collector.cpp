@@ -113,7 +113,16 @@ void LoginCollector::load_open_sessions() {
   for (const char* path : kUtmpPaths) {
     const auto dir = login::resolve_host_path(*host_, std::filesystem::path(path).parent_path().string());
     if (!dir) continue;
-    const auto text = read_whole_file(*dir / "utmp", kMaxUtmpBytes);
+    const auto file = *dir / "utmp";
+    std::error_code ec;
+    const auto status = std::filesystem::symlink_status(file, ec);
+    if (ec || !std::filesystem::exists(status)) continue;
+    if (!std::filesystem::is_regular_file(status)) {
+      // As for wtmp and btmp: a link or device is not followed, its contents never reported.
+      logger_->error("cannot read {}: {} is not a regular file", path, file.string());
+      return;
+    }
+    const auto text = read_whole_file(file, kMaxUtmpBytes);
     if (!text) continue;
     size_t sessions = 0;
     for (size_t at = 0; at + login::kUtmpRecordSize <= text->size(); at += login::kUtmpRecordSize) {
