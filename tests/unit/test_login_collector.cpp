@@ -326,6 +326,55 @@ TEST(LoginCollector, RotationWhileStoppedFinishesTheRotatedFileFirst) {
   EXPECT_EQ(users_of(agent.logins()), (std::vector<std::string>{"Login:alice", "Logout:alice", "Login:bob", "Logout:bob"}));
 }
 
+TEST(LoginCollector, RotatedWithADateSuffixWhileStopped) {
+  LoginAgent agent;
+  agent.start();
+  test::append_utmp(agent.btmp(), failure_entry("a", "192.0.2.1"));
+  ASSERT_EQ(agent.wait_for_logins(1).size(), 1u);
+  agent.stop();
+  test::append_utmp(agent.btmp(), failure_entry("b", "192.0.2.2"));
+  fs::rename(agent.btmp(), agent.root() / "var/log/btmp-20261126");  // logrotate's dateext
+  test::append_bytes(agent.btmp(), "");
+  test::append_utmp(agent.btmp(), failure_entry("c", "192.0.2.3"));
+  agent.start();
+  agent.wait_for_logins(3);
+  agent.stop();
+  EXPECT_EQ(users_of(agent.logins()), (std::vector<std::string>{"LoginFailed:a", "LoginFailed:b", "LoginFailed:c"}));
+}
+
+TEST(LoginCollector, RotatedAwayForGoodWhileStoppedReadsTheNewFileFromItsStart) {
+  LoginAgent agent;
+  agent.start();
+  test::append_utmp(agent.btmp(), failure_entry("a", "192.0.2.1"));
+  ASSERT_EQ(agent.wait_for_logins(1).size(), 1u);
+  agent.stop();
+  fs::rename(agent.btmp(), agent.root() / "var/log/btmp.1");
+  test::append_bytes(agent.btmp(), "");
+  test::append_utmp(agent.btmp(), failure_entry("b", "192.0.2.2"));
+  fs::remove(agent.root() / "var/log/btmp.1");  // compressed or deleted: the old tail is gone
+  agent.start();
+  agent.wait_for_logins(2);
+  agent.stop();
+  EXPECT_EQ(users_of(agent.logins()), (std::vector<std::string>{"LoginFailed:a", "LoginFailed:b"}));
+}
+
+TEST(LoginCollector, RewrittenInPlaceWhileStoppedIsReadFromTheStart) {
+  LoginAgent agent;
+  agent.start();
+  test::append_utmp(agent.btmp(), failure_entry("a", "192.0.2.1"));
+  test::append_utmp(agent.btmp(), failure_entry("b", "192.0.2.2"));
+  ASSERT_EQ(agent.wait_for_logins(2).size(), 2u);
+  agent.stop();
+  // Same inode, longer than the saved offset, but other records: the first record tells.
+  fs::resize_file(agent.btmp(), 0);
+  for (const char* user : {"c", "d", "e"}) test::append_utmp(agent.btmp(), failure_entry(user, "192.0.2.3"));
+  agent.start();
+  agent.wait_for_logins(5);
+  agent.stop();
+  EXPECT_EQ(users_of(agent.logins()), (std::vector<std::string>{"LoginFailed:a", "LoginFailed:b", "LoginFailed:c",
+                                                                 "LoginFailed:d", "LoginFailed:e"}));
+}
+
 TEST(LoginCollector, TruncationAndReplacementStartTheFileAgain) {
   LoginAgent agent;
   agent.start();

@@ -154,6 +154,10 @@ TEST(LoginInterpreter, ProcessEndsThatWereNeverLoginsAreNotLogouts) {
   const auto empty = interpreter.interpret(parsed(entry(EMPTY, "", "")), LogKind::Btmp);
   EXPECT_FALSE(empty.facts);
   EXPECT_TRUE(empty.problem.empty());
+  EXPECT_FALSE(interpreter.interpret(parsed(entry(EMPTY, "pts/0", "alice")), LogKind::Wtmp).facts);
+  // btmp: whatever type its writer chose, a record with a user is a failed attempt.
+  EXPECT_TRUE(interpreter.interpret(parsed(entry(EMPTY, "tty1", "alice")), LogKind::Btmp).facts);
+  EXPECT_TRUE(interpreter.interpret(parsed(entry(USER_PROCESS, "tty1", "alice")), LogKind::Btmp).facts);
 }
 
 TEST(LoginInterpreter, UtmpSeedsSessionsAndABootEndsThem) {

@@ -101,7 +101,10 @@ void LoginCollector::watch_directories() {
                                         IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF |
                                             IN_MOVE_SELF | IN_ONLYDIR);
     if (watch < 0) {
-      logger_->warn("cannot watch {} with inotify ({}); checking it every second instead", path, std::strerror(errno));
+      if (!directory_watch_failed_) {
+        logger_->warn("cannot watch {} with inotify ({}); checking it every second instead", path, std::strerror(errno));
+      }
+      directory_watch_failed_ = true;
       directories_missing_ = true;
       continue;
     }

@@ -57,7 +57,8 @@ class LoginCollector final : public StreamingCollector {
   int inotify_fd_ = -1;
   int stop_fd_ = -1;
   std::vector<std::pair<std::string, int>> watched_directories_;  // resolved path, watch descriptor
-  bool directories_missing_ = false;
+  bool directories_missing_ = false;  // or not watchable: sync() is polled every second
+  bool directory_watch_failed_ = false;  // already logged
   std::vector<Source> sources_;
   std::optional<login::ReadPositions> saved_;
   std::string last_state_;  // the positions last accepted by the pipeline

@@ -47,7 +47,9 @@ Interpretation LoginInterpreter::interpret(const UtmpRecord& record, LogKind kin
     out.problem = "unknown record type " + std::to_string(record.type);
     return out;
   }
-  if (record.has_type(UtmpType::Empty)) return out;  // a hole (zeroed slot), not a record
+  // A zeroed slot is a hole, not a record; in btmp a record with a user name is a failed
+  // attempt whatever type its writer chose.
+  if (record.has_type(UtmpType::Empty) && (kind == LogKind::Wtmp || record.user.empty())) return out;
 
   LoginFacts facts;
   facts.pid = record.pid;
