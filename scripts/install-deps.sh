@@ -15,7 +15,7 @@ BUILD_PACKAGES=(
 RUNTIME_PACKAGES=(iproute2 nftables iptables)
 TEST_PACKAGES=(
   python3 python3-jsonschema mosquitto docker.io auditd openssl procps psmisc
-  util-linux sqlite3 curl busybox-static
+  util-linux sqlite3 curl busybox-static openssh-server openssh-client sshpass
 )
 
 BENCH_PACKAGES=(hyperfine time linux-perf)

@@ -25,7 +25,7 @@ void AgentRuntime::attach(Sink& sink, const std::vector<ConfigProblem>& problems
   pipeline_ = std::make_unique<Pipeline>(initial_, store_, sink, statistics_, AgentIdentity{agent_id_, EDGEGUARD_VERSION});
   for (const auto& problem : problems) pipeline_->submit(make_configuration_error_event(problem, initial_));
   Pipeline& pipeline = *pipeline_;
-  const CollectorServices services{statistics_, runtime_, containers_, [&pipeline] { pipeline.settle(); }};
+  const CollectorServices services{statistics_, runtime_, containers_, &store_, [&pipeline] { pipeline.settle(); }};
   CollectorSet collectors = make_collectors(services);
   streaming_ = std::move(collectors.streaming);
   scheduler_ = std::make_unique<Scheduler>(std::move(collectors.periodic), host_,

@@ -18,6 +18,9 @@ struct IntakeItem {
   Priority priority = Priority::Low;
   std::optional<Event> raw;
   PendingEvent ready;
+  std::optional<CollectorState> state;  // committed with the event (or alone)
+
+  bool carries_event() const { return raw.has_value() || !ready.body.empty(); }
 };
 
 class IntakeQueue {

@@ -37,6 +37,11 @@ Pipeline::~Pipeline() {
 
 bool Pipeline::submit(Event event) {
   IntakeItem item;
+  const bool state_only = event.is_state_only();
+  item.state = std::move(event.state);
+  // Only collector state, no event: nothing to count if the queue refuses it; the collector
+  // sends newer state later.
+  if (state_only) return intake_.push(std::move(item));
   bool aggregated = false;
   size_t limit = 0;
   {
@@ -46,13 +51,19 @@ bool Pipeline::submit(Event event) {
     aggregated = aggregation != config_.aggregation.end() && aggregation->second.enabled;
     limit = config_.effective_message_limit();
   }
-  if (item.priority == Priority::Off) return false;
+  // An event that is not taken (Off, or too large: counted) still has its state committed, so
+  // the collector does not read the same input again after a restart.
+  const auto keep_state_only = [&] {
+    if (item.state) intake_.push(IntakeItem{item.priority, std::nullopt, {}, std::move(item.state)});
+    return false;
+  };
+  if (item.priority == Priority::Off) return keep_state_only();
   if (aggregated) {
     item.raw = std::move(event);
   } else {
     // Serialized here, on the collector's thread, so the ingest thread only writes.
     auto ready = prepare(event, item.priority, limit);
-    if (!ready) return false;
+    if (!ready) return keep_state_only();
     item.ready = std::move(*ready);
   }
   const Priority priority = item.priority;
@@ -175,7 +186,10 @@ void Pipeline::ingest_pending(bool close_windows) {
     if (auto ready = prepare(event, priority, limit)) pending.push_back(std::move(*ready));
   };
 
+  std::vector<StateChange> changes;
   for (IntakeItem& item : items) {
+    if (item.state) changes.push_back(StateChange{std::move(item.state->key), std::move(item.state->value)});
+    if (!item.carries_event()) continue;
     if (!item.raw) {
       pending.push_back(std::move(item.ready));
     } else if (aggregator_.absorb(*item.raw)) {
@@ -189,7 +203,7 @@ void Pipeline::ingest_pending(bool close_windows) {
     const Priority priority = config.priority_of(event.name);
     add(event, priority == Priority::Off ? Priority::Low : priority);
   }
-  const std::vector<StateChange> changes = aggregator_.take_state_changes();
+  for (auto& change : aggregator_.take_state_changes()) changes.push_back(std::move(change));
   if (pending.empty() && changes.empty()) return;
 
   EvictionReport evicted;

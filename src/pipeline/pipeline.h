@@ -34,6 +34,7 @@ class Pipeline {
 
   // Any thread, never blocks. Events whose priority is Off are discarded (not collected); a
   // full intake queue drops the event and counts it. Returns whether the event was taken.
+  // An event's collector state is committed in the transaction that stores the event.
   bool submit(Event event);
 
   void start();
