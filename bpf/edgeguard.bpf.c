@@ -300,11 +300,11 @@ static __always_inline void submit_connection(struct sock *sk, __u32 type) {
   __builtin_memset(e->local_addr, 0, sizeof(e->local_addr));
   __builtin_memset(e->remote_addr, 0, sizeof(e->remote_addr));
   if (family == AF_INET) {
-    BPF_CORE_READ_INTO(e->local_addr, sk, __sk_common.skc_rcv_saddr);
-    BPF_CORE_READ_INTO(e->remote_addr, sk, __sk_common.skc_daddr);
+    bpf_core_read(e->local_addr, 4, &sk->__sk_common.skc_rcv_saddr);
+    bpf_core_read(e->remote_addr, 4, &sk->__sk_common.skc_daddr);
   } else {
-    BPF_CORE_READ_INTO(e->local_addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-    BPF_CORE_READ_INTO(e->remote_addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+    bpf_core_read(e->local_addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+    bpf_core_read(e->remote_addr, 16, &sk->__sk_common.skc_v6_daddr);
   }
   bpf_get_current_comm(e->comm, sizeof(e->comm));
   bpf_ringbuf_submit(e, wakeup_flags());
