@@ -53,8 +53,9 @@ class AuditSource final : public KernelSource {
   std::string_view name() const override { return "audit"; }
 
   std::string describe() const override {
-    return unicast_ ? "audit netlink, registered as the audit daemon, backlog limit " + std::to_string(backlog_limit_)
-                    : "audit netlink, multicast beside auditd (pid " + std::to_string(auditd_pid_) + ")";
+    return (unicast_ ? std::string("audit netlink, registered as the audit daemon")
+                     : "audit netlink, multicast beside auditd (pid " + std::to_string(auditd_pid_) + ")") +
+           ", backlog limit " + std::to_string(backlog_limit_);
   }
 
   void start(RecordSink& sink, const SourceSettings& settings) override {
@@ -74,7 +75,6 @@ class AuditSource final : public KernelSource {
     if (status->enabled == 2) {
       throw CollectorError("audit: the audit configuration is locked (enabled=2, auditctl -e 2); rules cannot be added");
     }
-    original_ = *status;
     lost_seen_ = status->lost;
     auditd_pid_ = status->pid;
     events_->set_receive_buffer(kReceiveBuffer);
@@ -86,8 +86,16 @@ class AuditSource final : public KernelSource {
       }
       unicast_ = false;
     } else {
-      become_audit_daemon(*status);
+      // No audit daemon: we are it. The stream comes to the socket that registers.
+      audit_status set{};
+      set.mask = AUDIT_STATUS_PID;
+      set.pid = static_cast<uint32_t>(::getpid());
+      if (const int refused = events_->set_status(set)) {
+        throw CollectorError("audit: cannot register as the audit daemon (AUDIT_SET pid): " + errno_text(refused));
+      }
+      unicast_ = true;
     }
+    adjust_kernel_settings(*status);
     {
       std::lock_guard lock(mutex_);
       settings_ = settings;
@@ -105,18 +113,13 @@ class AuditSource final : public KernelSource {
     std::lock_guard lock(mutex_);
     if (!control_) return;
     remove_rules();
+    restore_kernel_settings();
     if (unicast_) {
-      // Give the stream back and restore what we changed.
-      audit_status restore{};
-      restore.mask = AUDIT_STATUS_PID | AUDIT_STATUS_BACKLOG_LIMIT;
-      restore.pid = 0;
-      restore.backlog_limit = original_.backlog_limit;
-      if (original_.enabled == 0) {
-        restore.mask |= AUDIT_STATUS_ENABLED;
-        restore.enabled = 0;
-      }
-      if (const int error = events_->set_status(restore)) {
-        logger()->error("audit: could not release the audit stream: {}", errno_text(error));
+      audit_status release{};
+      release.mask = AUDIT_STATUS_PID;
+      release.pid = 0;
+      if (const int error = events_->set_status(release)) {
+        logger()->error("audit: could not give the audit stream back: {}", errno_text(error));
       }
       unicast_ = false;
     }
@@ -133,24 +136,50 @@ class AuditSource final : public KernelSource {
   }
 
  private:
-  void become_audit_daemon(const audit_status& status) {
+  // Auditing must be on for the rules to fire, and the backlog deep enough for an exec storm.
+  // What we change is put back at exit, unless someone (auditctl) changed it again meanwhile.
+  void adjust_kernel_settings(const audit_status& status) {
     audit_status set{};
-    set.mask = AUDIT_STATUS_PID;
-    set.pid = static_cast<uint32_t>(::getpid());
-    if (status.backlog_limit < kBacklogLimit) {
-      set.mask |= AUDIT_STATUS_BACKLOG_LIMIT;
-      set.backlog_limit = kBacklogLimit;
-    }
     if (status.enabled == 0) {
       set.mask |= AUDIT_STATUS_ENABLED;
       set.enabled = 1;
     }
-    // The daemon is the socket that sends AUDIT_SET: the record stream comes to events_.
-    if (const int error = events_->set_status(set)) {
-      throw CollectorError("audit: cannot register as the audit daemon (AUDIT_SET pid): " + errno_text(error));
+    if (status.backlog_limit < kBacklogLimit) {
+      set.mask |= AUDIT_STATUS_BACKLOG_LIMIT;
+      set.backlog_limit = kBacklogLimit;
     }
-    unicast_ = true;
     backlog_limit_ = std::max(status.backlog_limit, kBacklogLimit);
+    if (set.mask == 0) return;
+    if (const int error = control_->set_status(set)) {
+      logger()->warn("audit: cannot enable auditing or raise the backlog limit to {}: {}", kBacklogLimit,
+                     errno_text(error));
+      return;
+    }
+    changed_ = set;
+    original_ = status;
+    if (set.mask & AUDIT_STATUS_ENABLED) logger()->info("audit: auditing was disabled; enabled it until exit");
+    if (set.mask & AUDIT_STATUS_BACKLOG_LIMIT) {
+      logger()->info("audit: raised the backlog limit from {} to {} until exit", status.backlog_limit, kBacklogLimit);
+    }
+  }
+
+  void restore_kernel_settings() {
+    if (changed_.mask == 0) return;
+    const auto now = control_->status();
+    audit_status restore{};
+    if ((changed_.mask & AUDIT_STATUS_ENABLED) && now && now->enabled == changed_.enabled) {
+      restore.mask |= AUDIT_STATUS_ENABLED;
+      restore.enabled = original_.enabled;
+    }
+    if ((changed_.mask & AUDIT_STATUS_BACKLOG_LIMIT) && now && now->backlog_limit == changed_.backlog_limit) {
+      restore.mask |= AUDIT_STATUS_BACKLOG_LIMIT;
+      restore.backlog_limit = original_.backlog_limit;
+    }
+    changed_ = {};
+    if (restore.mask == 0) return;
+    if (const int error = control_->set_status(restore)) {
+      logger()->error("audit: could not restore the kernel's audit settings: {}", errno_text(error));
+    }
   }
 
   std::vector<std::pair<std::string, audit::AuditRule>> wanted_rules(const SourceSettings& settings) const {
@@ -371,6 +400,7 @@ class AuditSource final : public KernelSource {
   std::vector<std::pair<std::string, audit::AuditRule>> installed_;
   SourceSettings settings_;
   audit_status original_{};
+  audit_status changed_{};
   uint32_t lost_seen_ = 0;
   uint32_t auditd_pid_ = 0;
   uint32_t backlog_limit_ = 0;

@@ -99,6 +99,11 @@ void KernelEventProcessor::exec(kernel::ProcessExec& record) {
   image->executable = std::move(record.executable);
   image->command_line = make_command_line(record.arguments, settings_.command_line_max_bytes, record.arguments_cut);
   image->container_id = container_of(record);
+  if (record.cgroup_id == 0 && record.proc_cgroup.empty() && record.cgroup_path.empty()) {
+    // The source could not tell (the process was gone before /proc was read): a process runs
+    // in its parent's container unless it was moved, so that is the best answer there is.
+    if (const ProcessEntry* parent = table_.find(record.ppid, 0)) image->container_id = parent->image->container_id;
+  }
   table_.set(record.pid, ProcessEntry{record.start, record.ppid, record.uid, image});
 
   if (settings_.process_priority == Priority::Off) return;
