@@ -358,6 +358,8 @@ class AuditSource final : public KernelSource {
     // tells TCP from UDP.
     const int64_t fd = outbound ? static_cast<int64_t>(call.a0) : call.exit;
     const auto inode = socket_inode_of_fd(host_, call.pid, fd);
+    logger()->debug("audit: {} by pid {} fd {} inode {} sockaddr {}", outbound ? "connect" : "accept", call.pid, fd,
+                    inode.value_or(0), event.sockaddr ? event.sockaddr->family : -1);
     std::optional<SocketEntry> socket;
     if (inode) {
       for (const auto& entry : read_tcp_sockets(host_, "/proc/" + std::to_string(call.pid) + "/net")) {
