@@ -332,7 +332,7 @@ Result run_auditd(const Options& options, char run) {
          << (dir.path() / "plugins").string() << "\nend_of_event_timeout = 2\n";
   }
   chmod((dir.path() / "auditd.conf").c_str(), 0640);
-  Child auditd({"/usr/sbin/auditd", "-f", "-n", "-s", "nochange", "-c", dir.path().string()}, dir.path() / "auditd.out");
+  Child auditd({"/usr/sbin/auditd", "-n", "-s", "nochange", "-c", dir.path().string()}, dir.path() / "auditd.out");
   for (int i = 0; i < 100 && audit_status().pid != auditd.pid(); ++i) std::this_thread::sleep_for(50ms);
   if (audit_status().pid != auditd.pid()) {
     result.note = "auditd did not start: " + read_file(dir.path() / "auditd.out").substr(0, 300);
