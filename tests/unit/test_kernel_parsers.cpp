@@ -84,7 +84,8 @@ TEST(AuditRecord, HeaderGivesTimeSerialAndBody) {
             1700000000123);
   EXPECT_EQ(header->body, "arch=c000003e");
   for (const char* bad : {"", "audit(", "audit(1.2:3)", "audit(x.1:2): a", "audit(1.1000:2): a", "type=SYSCALL msg=audit(1.2:3): a",
-                          "audit(-1.1:2): a", "audit(1.1:): a"}) {
+                          "audit(-1.1:2): a", "audit(1.1:): a",
+                          "audit(11700000000.001:7): a" /* beyond 2262: not representable */}) {
     EXPECT_FALSE(audit::parse_record_header(bad)) << bad;
   }
 }

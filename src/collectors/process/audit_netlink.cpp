@@ -58,24 +58,25 @@ void AuditSocket::set_receive_buffer(int bytes) {
 }
 
 int AuditSocket::send(uint16_t type, uint16_t flags, const void* payload, size_t size, uint32_t& sequence) {
-  alignas(nlmsghdr) char message[8192] = {};
+  char message[8192] = {};
   if (NLMSG_SPACE(size) > sizeof(message)) return -EMSGSIZE;
-  auto* header = reinterpret_cast<nlmsghdr*>(message);
-  header->nlmsg_len = static_cast<uint32_t>(NLMSG_LENGTH(size));
-  header->nlmsg_type = type;
-  header->nlmsg_flags = flags;
-  header->nlmsg_seq = sequence = ++sequence_;
-  if (size) std::memcpy(NLMSG_DATA(header), payload, size);
+  nlmsghdr header{};
+  header.nlmsg_len = static_cast<uint32_t>(NLMSG_LENGTH(size));
+  header.nlmsg_type = type;
+  header.nlmsg_flags = flags;
+  header.nlmsg_seq = sequence = ++sequence_;
+  std::memcpy(message, &header, sizeof(header));
+  if (size) std::memcpy(message + NLMSG_HDRLEN, payload, size);
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
-  while (::sendto(fd_, message, header->nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel)) < 0) {
+  while (::sendto(fd_, message, header.nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel)) < 0) {
     if (errno != EINTR) return -errno;
   }
   return 0;
 }
 
 int AuditSocket::wait_ack(uint32_t sequence, audit_status* status_reply) {
-  alignas(nlmsghdr) char buffer[16384];
+  char buffer[16384];
   bool got_status = status_reply == nullptr;
   while (true) {
     pollfd pfd{fd_, POLLIN, 0};
@@ -87,20 +88,26 @@ int AuditSocket::wait_ack(uint32_t sequence, audit_status* status_reply) {
       if (errno == EINTR) continue;
       return -errno;
     }
-    int length = static_cast<int>(n);
-    for (auto* header = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(header, static_cast<unsigned>(length));
-         header = NLMSG_NEXT(header, length)) {
-      if (header->nlmsg_seq != sequence) continue;
-      if (header->nlmsg_type == NLMSG_ERROR) {
-        const auto* error = static_cast<const nlmsgerr*>(NLMSG_DATA(header));
-        if (error->error != 0) return error->error;
+    // Messages are copied out rather than cast in place: the buffer has no alignment guarantee.
+    size_t offset = 0;
+    while (offset + NLMSG_HDRLEN <= static_cast<size_t>(n)) {
+      nlmsghdr header{};
+      std::memcpy(&header, buffer + offset, sizeof(header));
+      if (header.nlmsg_len < NLMSG_HDRLEN || offset + header.nlmsg_len > static_cast<size_t>(n)) break;
+      const char* payload = buffer + offset + NLMSG_HDRLEN;
+      const size_t payload_size = header.nlmsg_len - NLMSG_HDRLEN;
+      offset += NLMSG_ALIGN(header.nlmsg_len);
+      if (header.nlmsg_seq != sequence) continue;
+      if (header.nlmsg_type == NLMSG_ERROR) {
+        nlmsgerr error{};
+        std::memcpy(&error, payload, std::min(sizeof(error), payload_size));
+        if (error.error != 0) return error.error;
         if (got_status) return 0;
         continue;  // the ack came before the reply; the reply follows
       }
-      if (header->nlmsg_type == AUDIT_GET && status_reply) {
+      if (header.nlmsg_type == AUDIT_GET && status_reply) {
         std::memset(status_reply, 0, sizeof(*status_reply));
-        std::memcpy(status_reply, NLMSG_DATA(header),
-                    std::min(sizeof(*status_reply), static_cast<size_t>(header->nlmsg_len - NLMSG_HDRLEN)));
+        std::memcpy(status_reply, payload, std::min(sizeof(*status_reply), payload_size));
         got_status = true;
         return 0;
       }

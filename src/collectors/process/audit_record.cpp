@@ -75,7 +75,7 @@ std::optional<RecordHeader> parse_record_header(std::string_view text) {
   const auto seconds = parse_number<int64_t>(stamp.substr(0, dot));
   const auto millis = parse_number<int64_t>(stamp.substr(dot + 1, colon - dot - 1));
   const auto serial = parse_number<uint64_t>(stamp.substr(colon + 1));
-  if (!seconds || !millis || !serial || *seconds < 0 || *seconds > (int64_t{1} << 40) || *millis < 0 || *millis > 999) {
+  if (!seconds || !millis || !serial || *seconds < 0 || *seconds > (int64_t{1} << 33) || *millis < 0 || *millis > 999) {
     return std::nullopt;
   }
   RecordHeader header;

@@ -243,7 +243,7 @@ class AuditSource final : public KernelSource {
   }
 
   void run() {
-    alignas(nlmsghdr) static thread_local char buffer[1 << 16];
+    static thread_local char buffer[1 << 16];
     auto last_check = std::chrono::steady_clock::now();
     while (!stopping_) {
       pollfd pfd{events_->fd(), POLLIN, 0};

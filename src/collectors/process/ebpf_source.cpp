@@ -46,7 +46,11 @@ thread_local std::string t_last_libbpf_warning;
 
 int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
   char line[1024];
+  // libbpf hands us its own format strings: a variable format is the point of this callback.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
   const int n = std::vsnprintf(line, sizeof(line), format, args);
+#pragma GCC diagnostic pop
   if (n <= 0) return n;
   std::string text(line, std::min(static_cast<size_t>(n), sizeof(line) - 1));
   while (!text.empty() && text.back() == '\n') text.pop_back();

@@ -111,23 +111,24 @@ class ProcConnectorSource final : public KernelSource {
   }
 
   int send_operation(proc_cn_mcast_op operation) {
-    alignas(nlmsghdr) char message[NLMSG_SPACE(sizeof(cn_msg) + sizeof(proc_cn_mcast_op))] = {};
-    auto* header = reinterpret_cast<nlmsghdr*>(message);
-    header->nlmsg_len = NLMSG_LENGTH(sizeof(cn_msg) + sizeof(operation));
-    header->nlmsg_type = NLMSG_DONE;
-    header->nlmsg_pid = 0;
+    char message[NLMSG_SPACE(sizeof(cn_msg) + sizeof(proc_cn_mcast_op))] = {};
+    nlmsghdr header{};
+    header.nlmsg_len = NLMSG_LENGTH(sizeof(cn_msg) + sizeof(operation));
+    header.nlmsg_type = NLMSG_DONE;
+    header.nlmsg_pid = 0;
     cn_msg cn{};
     cn.id.idx = CN_IDX_PROC;
     cn.id.val = CN_VAL_PROC;
     cn.len = sizeof(operation);
-    std::memcpy(NLMSG_DATA(header), &cn, sizeof(cn));
-    std::memcpy(static_cast<char*>(NLMSG_DATA(header)) + sizeof(cn), &operation, sizeof(operation));
-    if (::send(fd_, message, header->nlmsg_len, 0) < 0) return errno;
+    std::memcpy(message, &header, sizeof(header));
+    std::memcpy(message + NLMSG_HDRLEN, &cn, sizeof(cn));
+    std::memcpy(message + NLMSG_HDRLEN + sizeof(cn), &operation, sizeof(operation));
+    if (::send(fd_, message, header.nlmsg_len, 0) < 0) return errno;
     return 0;
   }
 
   void run() {
-    alignas(nlmsghdr) static thread_local char buffer[1 << 16];
+    static thread_local char buffer[1 << 16];
     while (!stopping_) {
       pollfd pfd{fd_, POLLIN, 0};
       if (::poll(&pfd, 1, kPollMilliseconds) <= 0) continue;
@@ -150,18 +151,25 @@ class ProcConnectorSource final : public KernelSource {
   }
 
   void handle(const char* data, size_t size) {
-    int length = static_cast<int>(size);
-    for (auto* header = reinterpret_cast<const nlmsghdr*>(data); NLMSG_OK(header, static_cast<unsigned>(length));
-         header = NLMSG_NEXT(header, length)) {
-      if (header->nlmsg_type == NLMSG_ERROR || header->nlmsg_type == NLMSG_NOOP) continue;
-      const size_t payload = header->nlmsg_len - NLMSG_HDRLEN;
-      if (payload < sizeof(cn_msg) + offsetof(proc_event, event_data)) {
+    // Copied out rather than cast in place: the buffer has no alignment guarantee.
+    size_t offset = 0;
+    while (offset + NLMSG_HDRLEN <= size) {
+      nlmsghdr header{};
+      std::memcpy(&header, data + offset, sizeof(header));
+      if (header.nlmsg_len < NLMSG_HDRLEN || offset + header.nlmsg_len > size) {
+        sink_->lost(LostKind::Unknown, drop_reason::kParseFailure, 1);
+        return;
+      }
+      const char* payload = data + offset + NLMSG_HDRLEN;
+      const size_t payload_size = header.nlmsg_len - NLMSG_HDRLEN;
+      offset += NLMSG_ALIGN(header.nlmsg_len);
+      if (header.nlmsg_type == NLMSG_ERROR || header.nlmsg_type == NLMSG_NOOP) continue;
+      if (payload_size < sizeof(cn_msg) + offsetof(proc_event, event_data)) {
         sink_->lost(LostKind::Unknown, drop_reason::kParseFailure, 1);
         continue;
       }
       proc_event event{};
-      const char* body = static_cast<const char*>(NLMSG_DATA(header)) + sizeof(cn_msg);
-      std::memcpy(&event, body, std::min(sizeof(event), payload - sizeof(cn_msg)));
+      std::memcpy(&event, payload + sizeof(cn_msg), std::min(sizeof(event), payload_size - sizeof(cn_msg)));
       handle_event(event);
     }
   }

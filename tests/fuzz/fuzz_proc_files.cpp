@@ -1,0 +1,25 @@
+// The host files the kernel sources read: /proc/<pid>/status and stat, /proc/net/tcp and tcp6,
+// the target of a /proc/<pid>/fd link, /etc/passwd. The first byte picks the parser.
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "collectors/network/socket_table.h"
+#include "collectors/process/proc_reader.h"
+#include "collectors/process/user_names.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
+  switch (data[0] % 6) {
+    case 0: edgeguard::parse_proc_status(input); break;
+    case 1: edgeguard::parse_proc_stat_start(input); break;
+    case 2: edgeguard::parse_proc_net_tcp(input, AF_INET); break;
+    case 3: edgeguard::parse_proc_net_tcp(input, AF_INET6); break;
+    case 4: edgeguard::parse_socket_link(input); break;
+    default: edgeguard::parse_passwd(input); break;
+  }
+  return 0;
+}
