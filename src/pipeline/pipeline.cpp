@@ -1,6 +1,7 @@
 #include "pipeline/pipeline.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "core/log.h"
 #include "pipeline/message_builder.h"
@@ -10,6 +11,8 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 constexpr size_t kPageRows = 512;
+constexpr size_t kIngestBatch = 512;
+constexpr auto kIngestLinger = std::chrono::milliseconds(50);
 
 std::shared_ptr<spdlog::logger> logger() { return log::get("pipeline"); }
 
@@ -123,6 +126,13 @@ void Pipeline::ingest_loop() {
     }
     auto events = intake_.pop_all(timeout);
     if (stopping_ && events.empty()) break;
+    // Streaming collectors submit one event at a time and every ingest is one store transaction
+    // (one fsync): when a few arrived, wait a moment for the rest of the burst.
+    if (!events.empty() && events.size() < kIngestBatch && !stopping_) {
+      std::this_thread::sleep_for(kIngestLinger);
+      auto more = intake_.pop_all(std::chrono::milliseconds(0));
+      events.insert(events.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    }
     ingest(std::move(events), false);
   }
 }
@@ -164,6 +174,21 @@ void Pipeline::ingest(std::vector<Event> events, bool close_windows) {
     persist(event, priority == Priority::Off ? Priority::Low : priority);
   }
   if (pending.empty() && changes.empty()) return;
+  // An aggregation window entry hit many times in this batch needs only its last value stored.
+  if (changes.size() > 1) {
+    std::unordered_map<std::string_view, size_t> last;
+    for (size_t i = 0; i < changes.size(); ++i) last[changes[i].key] = i;
+    if (last.size() < changes.size()) {
+      std::vector<bool> keep(changes.size(), false);
+      for (const auto& [key, index] : last) keep[index] = true;
+      std::vector<StateChange> kept;
+      kept.reserve(last.size());
+      for (size_t i = 0; i < changes.size(); ++i) {
+        if (keep[i]) kept.push_back(std::move(changes[i]));
+      }
+      changes = std::move(kept);
+    }
+  }
 
   EvictionReport evicted;
   try {

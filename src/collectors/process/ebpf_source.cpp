@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -87,25 +88,26 @@ class BootClock {
   Clock::duration offset_{};
 };
 
-// "c\0b\0a\0" (leaf first) -> "/a/b/c".
+// "c\0b\0a\0" (leaf first) -> "/a/b/c". At most EG_PATH_DEPTH (or EG_CGROUP_DEPTH) parts come.
 std::string join_components_reversed(const char* data, size_t bytes) {
-  std::vector<std::string_view> parts;
+  std::array<std::string_view, 64> parts;
+  size_t count = 0;
+  size_t total = 0;
   size_t start = 0;
-  for (size_t i = 0; i < bytes; ++i) {
+  for (size_t i = 0; i < bytes && count < parts.size(); ++i) {
     if (data[i] == '\0') {
-      parts.emplace_back(data + start, i - start);
+      parts[count++] = std::string_view(data + start, i - start);
+      total += i - start + 1;
       start = i + 1;
     }
   }
   std::string path;
-  size_t total = 0;
-  for (const auto part : parts) total += part.size() + 1;
   path.reserve(total);
-  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+  for (size_t i = count; i-- > 0;) {
     // The root of a pseudo file system names itself "/" (e.g. memfd files): no doubled slash.
-    if (*it == "/") continue;
+    if (parts[i] == "/") continue;
     path.push_back('/');
-    path.append(*it);
+    path.append(parts[i]);
   }
   if (path.empty()) path = "/";
   return path;
