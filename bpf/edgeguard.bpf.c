@@ -34,7 +34,7 @@ volatile __u32 cfg_max_args = 4097;       /* bytes of argv to copy (commandLineM
 volatile __u32 cfg_simulate_every = 0;    /* drop every n-th exec/connection record (test switch) */
 volatile __u32 cfg_capture_exec = 1;      /* exec/fork/exit (also needed to name connecting processes) */
 volatile __u32 cfg_capture_conn = 1;
-volatile __u64 cfg_wakeup_bytes = 262144; /* wake the reader once this much is waiting */
+volatile __u64 cfg_wakeup_bytes = 65536; /* wake the reader once this much is waiting */
 
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
