@@ -59,6 +59,7 @@ struct Result {
   std::optional<size_t> captured;
   std::optional<size_t> exact;
   std::optional<double> cpu_us_per_event;
+  std::optional<double> source_cpu_us_per_event;  // of which the kernel source thread
   std::optional<double> peak_rss_mb;
   std::string note;
   double rate() const { return seconds > 0 ? execs / seconds : 0; }
@@ -145,6 +146,28 @@ double cpu_seconds(pid_t pid) {
     if (i == 15) break;
   }
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU seconds of the threads of `pid` whose name starts with "eg-" (the kernel event sources).
+double source_thread_cpu_seconds(pid_t pid) {
+  double total = 0;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    const std::string comm = read_file(task.path() / "comm");
+    if (comm.rfind("eg-", 0) != 0) continue;
+    const std::string stat = read_file(task.path() / "stat");
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; fields >> field; ++i) {
+      if (i == 14 || i == 15) ticks += std::stod(field);
+      if (i == 15) break;
+    }
+    total += ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  return total;
 }
 
 double peak_rss_mb(pid_t pid) {
@@ -268,18 +291,23 @@ Result run_edgeguard(const Options& options, const std::string& source, char run
   }
   std::this_thread::sleep_for(1s);  // let the start-up work (seeding /proc) finish
   const double cpu_before = cpu_seconds(agent.pid());
+  const double source_cpu_before = source_thread_cpu_seconds(agent.pid());
   const std::string tag = unique_tag(run);
   result.execs = options.execs;
   result.seconds = storm(tag, options.execs, options.workers);
   const auto settled = [&] { return count_lines_with(output, "\"/bin/true " + tag + "-"); };
   wait_settled(settled, static_cast<size_t>(options.execs), options.aggregation ? 25s : 6s);
   const double cpu = cpu_seconds(agent.pid()) - cpu_before;
+  const double source_cpu = source_thread_cpu_seconds(agent.pid()) - source_cpu_before;
   result.peak_rss_mb = peak_rss_mb(agent.pid());
   agent.stop();
   const auto [captured, exact] = count_edgeguard(output, tag, true_path);
   result.captured = captured;
   result.exact = exact;
-  if (captured) result.cpu_us_per_event = cpu * 1e6 / static_cast<double>(captured);
+  if (captured) {
+    result.cpu_us_per_event = cpu * 1e6 / static_cast<double>(captured);
+    result.source_cpu_us_per_event = source_cpu * 1e6 / static_cast<double>(captured);
+  }
   const std::string text = read_file(log);
   if (text.find("lost") != std::string::npos || text.find("dropped") != std::string::npos) {
     result.note = "the agent logged losses (see below)";
@@ -385,7 +413,9 @@ Result median(std::vector<Result> rounds) {
   std::sort(rounds.begin(), rounds.end(), [](const Result& a, const Result& b) { return a.rate() < b.rate(); });
   Result out = rounds[rounds.size() / 2];
   std::vector<double> cpu;
+  std::vector<double> source_cpu;
   for (const auto& round : rounds) {
+    if (round.source_cpu_us_per_event) source_cpu.push_back(*round.source_cpu_us_per_event);
     if (round.captured && (!out.captured || *round.captured < *out.captured)) {
       out.captured = round.captured;
       out.exact = round.exact;
@@ -397,6 +427,10 @@ Result median(std::vector<Result> rounds) {
   if (!cpu.empty()) {
     std::sort(cpu.begin(), cpu.end());
     out.cpu_us_per_event = cpu[cpu.size() / 2];
+  }
+  if (!source_cpu.empty()) {
+    std::sort(source_cpu.begin(), source_cpu.end());
+    out.source_cpu_us_per_event = source_cpu[source_cpu.size() / 2];
   }
   if (rounds.size() > 1) out.name += " (median of " + std::to_string(rounds.size()) + ")";
   return out;
@@ -423,6 +457,14 @@ void print(const std::vector<Result>& results) {
     if (r.peak_rss_mb) std::snprintf(rss, sizeof(rss), "%.1f MB", *r.peak_rss_mb);
     std::printf("%-34s %7d %9.0f %9s %10s %8s %12s %10s\n", r.name.c_str(), r.execs, r.rate(), slowdown.c_str(),
                 captured, exact, cpu, rss);
+  }
+  for (const auto& r : results) {
+    if (r.cpu_us_per_event && r.source_cpu_us_per_event) {
+      std::printf("%s: CPU per event %.2f us = kernel source thread (read, enrich, build event) %.2f us + the rest "
+                  "of the agent (pipeline: serialize, store, send) %.2f us\n",
+                  r.name.c_str(), *r.cpu_us_per_event, *r.source_cpu_us_per_event,
+                  *r.cpu_us_per_event - *r.source_cpu_us_per_event);
+    }
   }
   for (const auto& r : results) {
     if (!r.note.empty()) std::printf("note, %s: %s\n", r.name.c_str(), r.note.c_str());

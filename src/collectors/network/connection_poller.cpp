@@ -1,6 +1,7 @@
 #include "collectors/network/connection_poller.h"
 
 #include <dirent.h>
+#include <pthread.h>
 
 #include "collectors/process/proc_reader.h"
 #include "pipeline/statistics.h"
@@ -16,6 +17,7 @@ void ConnectionPoller::start() {
   stopping_ = false;
   poll_once();  // what exists now is not new
   thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "eg-connpoll");
     while (!stopping_) {
       const auto until = std::chrono::steady_clock::now() + interval_;
       while (!stopping_ && std::chrono::steady_clock::now() < until) {

@@ -8,6 +8,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -103,7 +105,10 @@ class AuditSource final : public KernelSource {
       update_rules(settings);
     }
     stopping_ = false;
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "eg-audit");
+      run();
+    });
     logger()->info("audit source started ({})", describe());
   }
 

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
@@ -71,7 +73,10 @@ class ProcConnectorSource final : public KernelSource {
       settings_ = settings;
     }
     stopping_ = false;
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "eg-procconn");
+      run();
+    });
     update_poller(settings.connections);
     logger()->info("proc connector source started ({})", describe());
   }
