@@ -12,7 +12,7 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 constexpr size_t kPageRows = 512;
 constexpr size_t kIngestBatch = 512;
-constexpr auto kIngestLinger = std::chrono::milliseconds(50);
+constexpr auto kIngestLinger = std::chrono::milliseconds(200);
 
 std::shared_ptr<spdlog::logger> logger() { return log::get("pipeline"); }
 
