@@ -150,11 +150,17 @@ TEST_P(KernelSourceTest, LongCommandLinesAreCutAtTheLimitAndMarked) {
   test::KernelHarness harness(GetParam());
   harness.config().command_line_max_bytes = 64;
   harness.start();
-  const auto argv = unique_sleep();
-  const std::string padding(200, 'p');
+  // sleep adds up all its arguments: padding that keeps it running (the proc connector reads
+  // /proc after the exec) and makes the command line 250 bytes long.
+  auto argv = unique_sleep();
+  std::string full = argv[0] + " " + argv[1];
+  for (int i = 0; i < 60; ++i) {
+    argv.push_back("0.0");
+    full += " 0.0";
+  }
   Spawned child;
-  spawn(child, {argv[0], argv[1], padding});
-  const std::string expected = (argv[0] + " " + argv[1] + " " + padding).substr(0, 64);
+  spawn(child, argv);
+  const std::string expected = full.substr(0, 64);
   const auto found = harness.wait_for("ProcessCreate", [&](const json& p) { return p["CommandLine"] == expected; });
   child.wait();
   ASSERT_EQ(found.size(), 1u);
