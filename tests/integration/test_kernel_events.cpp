@@ -332,7 +332,7 @@ TEST_P(KernelSourceTest, ProcessInAContainerCgroupCarriesTheContainer) {
     EXPECT_EQ(extra["ContainerId"], cgroup.id());
     EXPECT_EQ(extra["ContainerName"], "tempsensor");
     EXPECT_EQ(extra["ContainerImage"], "example.azurecr.io/tempsensor:1.0");
-    EXPECT_EQ(extra["EdgeModuleName"], "TempSensor");
+    EXPECT_EQ(extra["EdgeModule"], "TempSensor");
   }
 }
 

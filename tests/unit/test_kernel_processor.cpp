@@ -108,7 +108,7 @@ TEST_F(Fixture, ExecBecomesAProcessCreateWithExactlyTheSchemaFields) {
   EXPECT_EQ(extra["ContainerId"], kId);
   EXPECT_EQ(extra["ContainerName"], "tempsensor");
   EXPECT_EQ(extra["ContainerImage"], "mcr.microsoft.com/azureiotedge-simulated-temperature-sensor:1.0");
-  EXPECT_EQ(extra["EdgeModuleName"], "SimulatedTemperatureSensor");
+  EXPECT_EQ(extra["EdgeModule"], "SimulatedTemperatureSensor");
   EXPECT_FALSE(extra.contains("CommandLineTruncated"));
   std::set<std::string> keys;
   for (const auto& [key, value] : payload.items()) keys.insert(key);
