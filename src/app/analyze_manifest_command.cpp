@@ -1,0 +1,126 @@
+#include "app/analyze_manifest_command.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include "analysis/analyzer.h"
+#include "analysis/manifest_reader.h"
+#include "analysis/manifest_report.h"
+#include "app/exit_codes.h"
+
+namespace edgeguard {
+namespace {
+
+using namespace analysis;
+
+// Reads at most `limit` bytes; an error names the file and the reason.
+std::optional<std::string> read_input(const std::string& file, size_t limit, std::string& error) {
+  std::string text;
+  const auto read_all = [&](std::istream& in) {
+    text.resize(limit + 1);
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(in.gcount()));
+    return !in.bad();
+  };
+  if (file == "-") {
+    if (!read_all(std::cin)) error = "cannot read standard input";
+  } else {
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec)) {
+      error = file + ": is a directory, not a manifest file";
+      return std::nullopt;
+    }
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      error = file + ": cannot open: " + std::strerror(errno);
+      return std::nullopt;
+    }
+    if (!read_all(in)) error = file + ": cannot read: " + std::strerror(errno);
+  }
+  if (!error.empty()) return std::nullopt;
+  if (text.size() > limit) {
+    error = file + ": larger than " + std::to_string(limit / (1024 * 1024)) + " MiB: not a deployment manifest";
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::string where(const std::string& file, const InputProblem& problem) {
+  std::string out = describe_position(file, problem.position);
+  out += ": ";
+  if (!problem.path.empty()) {
+    out += problem.path;
+    out += ": ";
+  }
+  return out;
+}
+
+}  // namespace
+
+int analyze_manifest(const AnalyzeManifestOptions& options, std::ostream& out, std::ostream& err) {
+  const auto threshold = parse_severity(options.fail_on);
+  if (!threshold) {
+    err << "edgeguard: --fail-on must be low, medium, high or critical, not \"" << options.fail_on << "\"\n";
+    return exit_code::kBadInput;
+  }
+  if (options.format != "text" && options.format != "json" && options.format != "sarif") {
+    err << "edgeguard: --format must be text, json or sarif, not \"" << options.format << "\"\n";
+    return exit_code::kBadInput;
+  }
+
+  std::optional<RuleCatalog> custom_rules;
+  try {
+    if (options.rules_file) {
+      std::string error;
+      const auto text = read_input(options.rules_file->string(), kMaxManifestBytes, error);
+      if (!text) {
+        err << "edgeguard: " << error << "\n";
+        return exit_code::kBadInput;
+      }
+      custom_rules = RuleCatalog::parse(*text, options.rules_file->string());
+    }
+  } catch (const RuleCatalogError& error) {
+    err << "edgeguard: " << error.what() << "\n";
+    return exit_code::kBadInput;
+  }
+  const RuleCatalog& catalog = custom_rules ? *custom_rules : RuleCatalog::builtin();
+
+  std::string error;
+  const auto text = read_input(options.file, kMaxManifestBytes, error);
+  if (!text) {
+    err << "edgeguard: " << error << "\n";
+    return exit_code::kBadInput;
+  }
+  const ManifestReadResult manifest = read_manifest(*text);
+  if (!manifest.ok()) {
+    for (const auto& problem : manifest.problems) err << where(options.file, problem) << problem.message << "\n";
+    err << "edgeguard: " << options.file << ": the manifest cannot be analysed (" << manifest.problems.size()
+        << (manifest.problems.size() == 1 ? " problem)\n" : " problems)\n");
+    return exit_code::kBadInput;
+  }
+
+  AnalysisOptions analysis_options;
+  analysis_options.agent.module_names = options.agent_modules;
+  analysis_options.agent.image_patterns = options.agent_images;
+  std::vector<Finding> findings = analyze(manifest.model, catalog, analysis_options);
+  locate_findings(findings, manifest.locator);
+
+  const ReportInput report{options.file, manifest.shape, manifest.model.modules.size(), findings, catalog, *threshold};
+  if (options.format == "json") {
+    out << render_json(report);
+  } else if (options.format == "sarif") {
+    out << render_sarif(report);
+  } else {
+    out << render_text(report);
+  }
+  out.flush();
+  if (!out) {
+    err << "edgeguard: cannot write the report\n";  // not exit 1, which would read as "findings"
+    return exit_code::kBadInput;
+  }
+  return count_at_or_above(findings, *threshold) > 0 ? exit_code::kRuntimeFailure : exit_code::kOk;
+}
+
+}  // namespace edgeguard
