@@ -27,6 +27,7 @@ struct Chunk {
 class Reader {
  public:
   Reader(DeploymentModel& model, Problems& problems) : model_(model), problems_(problems) {}
+  bool layered() const { return layered_; }
 
   void read_modules_content(const json& content, const std::string& path) {
     if (!expect_object(content, path, problems_) || content.is_null()) return;
@@ -58,6 +59,7 @@ class Reader {
       if (key == kDesired) {
         read_edge_agent_desired(value, key_path);
       } else if (starts_with(key, kLayeredModulePrefix) && key.size() > kLayeredModulePrefix.size()) {
+        layered_ = true;
         read_module(key.substr(kLayeredModulePrefix.size()), ModuleKind::Custom, value, key_path);
       }
     }
@@ -239,6 +241,7 @@ class Reader {
           read_routes(*routes->value, model_.routes_path);
         }
       } else if (starts_with(key, kLayeredRoutePrefix) && key.size() > kLayeredRoutePrefix.size()) {
+        layered_ = true;
         read_route(key.substr(kLayeredRoutePrefix.size()), value, key_path);
       }
     }
@@ -267,6 +270,7 @@ class Reader {
 
   DeploymentModel& model_;
   Problems& problems_;
+  bool layered_ = false;
 };
 
 }  // namespace
@@ -300,6 +304,7 @@ ManifestReadResult read_manifest(std::string_view text) {
     result.problems.push_back({"", "not an IoT Edge deployment manifest: expected \"modulesContent\" at the top level "
                                    "or under \"content\""});
   }
+  if (reader.layered()) result.shape = "layered deployment";
   for (auto& problem : result.problems) {
     if (!problem.position.known()) problem.position = result.locator.find(problem.path);
   }

@@ -20,7 +20,7 @@ inline constexpr size_t kMaxManifestBytes = 16 * 1024 * 1024;
 struct ManifestReadResult {
   DeploymentModel model;
   Problems problems;    // not empty: the manifest cannot be analysed (each names its path and line)
-  std::string shape;    // "modulesContent", "at-scale deployment", "deployment template"
+  std::string shape;    // "modulesContent", "at-scale deployment", "layered deployment", "deployment template"
   JsonLocator locator;  // positions of the manifest's values, for reports
   bool ok() const { return problems.empty(); }
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -97,11 +98,12 @@ size_t count_at_or_above(const std::vector<Finding>& findings, Severity threshol
 
 std::string render_text(const ReportInput& input) {
   std::string out;
+  std::set<std::string, std::less<>> explained;  // the fix is shown with a rule's first finding
   for (const auto& finding : input.findings) {
     out += describe_position(input.file, finding.position) + ": " + std::string(to_string(finding.severity)) + " " +
            finding.rule_id + " [" + finding.module + "] " + finding.message + "\n";
     out += "    path: " + finding.path + "\n";
-    out += "    fix:  " + finding.remediation + "\n";
+    if (explained.insert(finding.rule_id).second) out += "    fix:  " + finding.remediation + "\n";
   }
   if (!input.findings.empty()) out += "\n";
   out += summary_line(input) + "\n";
