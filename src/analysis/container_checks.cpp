@@ -48,8 +48,11 @@ void check_namespace(Emitter& e, const ModuleContext& m, std::string_view id, co
 void check_namespaces(Emitter& e, const ModuleContext& m) {
   const auto& c = m.module.container;
   check_namespace(e, m, rule_id::kHostNetwork, c.network_mode, true);
+  // The classic pairing NetworkMode "host" + EndpointsConfig {"host": {}} is one finding.
+  const bool host_mode = std::any_of(c.network_mode.begin(), c.network_mode.end(),
+                                     [](const auto& mode) { return is_host_mode(mode.value); });
   for (const auto& network : c.endpoint_networks) {
-    if (is_host_mode(network.value)) {
+    if (!host_mode && is_host_mode(network.value)) {
       e.emit(rule_id::kHostNetwork, m, network.path, {}, EmitOptions{}.with_variant("endpoint").needed_by_agent());
     }
   }
@@ -109,8 +112,16 @@ void check_confinement(Emitter& e, const ModuleContext& m) {
   const auto& c = m.module.container;
   bool no_new_privileges = false;
   bool disabled = false;
+  // The engine adds "label=disable" itself to privileged and host-PID/IPC containers; those
+  // settings have their own findings.
+  const auto is_set = [](const auto& settings, auto test) {
+    return std::any_of(settings.begin(), settings.end(), [&](const auto& s) { return test(s.value); });
+  };
+  const bool engine_disables_labels = is_set(c.privileged, [](bool v) { return v; }) ||
+                                      is_set(c.pid_mode, is_host_mode) || is_set(c.ipc_mode, is_host_mode);
   for (const auto& option : c.security_opt) {
     const std::string text = normalised_security_option(option.value);
+    if (text == "label=disable" && engine_disables_labels) continue;
     for (const auto& entry : e.catalog().security_options) {
       if (text == entry.option) {
         e.emit(rule_id::kUnconfined, m, option.path, {{"option", option.value}, {"what", entry.what}},

@@ -208,6 +208,22 @@ TEST(ManifestRules, BindsMountsAndDevicesInEveryForm) {
   EXPECT_EQ(find(findings, "EGD011", "/DeviceCgroupRules/1")->severity, Severity::High);
 }
 
+TEST(ManifestRules, HostNetworkThroughEndpointsConfigAlone) {
+  const auto findings = analyze_text(one_module(json::parse(R"({"NetworkingConfig":{"EndpointsConfig":{"host":{}}}})")));
+  const Finding* endpoint = find(findings, "EGD003", "/NetworkingConfig/EndpointsConfig/host");
+  ASSERT_TRUE(endpoint) << listing(findings);
+  EXPECT_EQ(endpoint->severity, Severity::High);
+}
+
+TEST(ManifestRules, LabelDisableThatTheEngineAddsItselfIsNotReportedTwice) {
+  const auto privileged = analyze_text(one_module(
+      json::parse(R"({"HostConfig":{"Privileged":true,"SecurityOpt":["label=disable","no-new-privileges"]}})")));
+  EXPECT_FALSE(find(privileged, "EGD012"));
+  const auto plain = analyze_text(one_module(json::parse(R"({"HostConfig":{"SecurityOpt":["label:disable"]}})")));
+  ASSERT_TRUE(find(plain, "EGD012"));
+  EXPECT_EQ(find(plain, "EGD012")->severity, Severity::Medium);
+}
+
 TEST(ManifestRules, DuplicateKeysInAnyCaseCannotHideASetting) {
   const auto findings = analyze_text(one_module(json::parse(
       R"({"HostConfig":{"Privileged":false,"privileged":"true","CapAdd":["CHOWN"]},"hostConfig":{"capadd":["cap_sys_module"]}})")));
@@ -268,7 +284,7 @@ TEST(ManifestRules, ClassicAzureSecurityModuleIsRecognisedWithItsDocumentedOptio
       "azureiotsecurity", "mcr.microsoft.com/ascforiot/azureiotsecurity:1.0.2"));
   EXPECT_EQ(find(findings, "EGD001")->severity, Severity::Low);
   EXPECT_EQ(find(findings, "EGD003", "/HostConfig/NetworkMode")->severity, Severity::Low);
-  EXPECT_EQ(find(findings, "EGD003", "/EndpointsConfig/host")->severity, Severity::Low);
+  EXPECT_FALSE(find(findings, "EGD003", "/EndpointsConfig/host"));  // the same finding as NetworkMode
   EXPECT_EQ(find(findings, "EGD004")->severity, Severity::Low);
   EXPECT_EQ(find(findings, "EGD010")->severity, Severity::Critical);  // "/:/host" is writable
 }
