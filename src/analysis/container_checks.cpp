@@ -60,7 +60,9 @@ void check_namespaces(Emitter& e, const ModuleContext& m) {
   check_namespace(e, m, rule_id::kHostIpc, c.ipc_mode, false);
   check_namespace(e, m, rule_id::kHostUts, c.uts_mode, false);
   check_namespace(e, m, rule_id::kHostUserns, c.userns_mode, false);
-  check_namespace(e, m, rule_id::kHostCgroupns, c.cgroupns_mode, false);
+  // On cgroup v1 hosts the engine's own default is "host" for every container, so the engine's
+  // value cannot tell a deployment's choice from the default: judged in manifests only.
+  if (m.source == ModelSource::Manifest) check_namespace(e, m, rule_id::kHostCgroupns, c.cgroupns_mode, false);
 }
 
 void check_mounts(Emitter& e, const ModuleContext& m) {
