@@ -157,9 +157,7 @@ std::string render_sarif(const ReportInput& input) {
 
   const bool absolute = starts_with(input.file, "/");
   ordered_json artifact_location;
-  if (input.file == "-") {
-    artifact_location["uri"] = "stdin";
-  } else if (absolute) {
+  if (absolute) {
     artifact_location["uri"] = "file://" + percent_encoded(input.file);
   } else {
     artifact_location["uri"] = percent_encoded(input.file);

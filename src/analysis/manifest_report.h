@@ -10,7 +10,7 @@
 namespace edgeguard::analysis {
 
 struct ReportInput {
-  std::string file;   // the manifest as named on the command line ("-" for stdin)
+  std::string file;   // the manifest as named on the command line ("<stdin>" for standard input)
   std::string shape;  // "modulesContent", "at-scale deployment", "deployment template"
   size_t module_count = 0;
   const std::vector<Finding>& findings;  // sorted, located

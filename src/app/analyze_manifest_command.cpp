@@ -93,10 +93,11 @@ int analyze_manifest(const AnalyzeManifestOptions& options, std::ostream& out, s
     err << "edgeguard: " << error << "\n";
     return exit_code::kBadInput;
   }
+  const std::string name = options.file == "-" ? "<stdin>" : options.file;
   const ManifestReadResult manifest = read_manifest(*text);
   if (!manifest.ok()) {
-    for (const auto& problem : manifest.problems) err << where(options.file, problem) << problem.message << "\n";
-    err << "edgeguard: " << options.file << ": the manifest cannot be analysed (" << manifest.problems.size()
+    for (const auto& problem : manifest.problems) err << where(name, problem) << problem.message << "\n";
+    err << "edgeguard: " << name << ": the manifest cannot be analysed (" << manifest.problems.size()
         << (manifest.problems.size() == 1 ? " problem)\n" : " problems)\n");
     return exit_code::kBadInput;
   }
@@ -107,7 +108,7 @@ int analyze_manifest(const AnalyzeManifestOptions& options, std::ostream& out, s
   std::vector<Finding> findings = analyze(manifest.model, catalog, analysis_options);
   locate_findings(findings, manifest.locator);
 
-  const ReportInput report{options.file, manifest.shape, manifest.model.modules.size(), findings, catalog, *threshold};
+  const ReportInput report{name, manifest.shape, manifest.model.modules.size(), findings, catalog, *threshold};
   if (options.format == "json") {
     out << render_json(report);
   } else if (options.format == "sarif") {
