@@ -143,6 +143,11 @@ INSTANTIATE_TEST_SUITE_P(ManifestRules, EveryRule, testing::ValuesIn([] {
                          }()),
                          [](const testing::TestParamInfo<std::string>& info) { return info.param; });
 
+TEST(ManifestRules, EveryRuleFiresOnTheEveryRuleManifest) {
+  const auto findings = analyze_fixture("every-rule.json");
+  for (const auto id : rule_id::all()) EXPECT_FALSE(of_rule(findings, id).empty()) << id;
+}
+
 TEST(ManifestRules, CleanManifestHasNoFinding) {
   const auto findings = analyze_fixture("clean.json");
   EXPECT_TRUE(findings.empty()) << listing(findings);
