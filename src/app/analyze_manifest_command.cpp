@@ -19,9 +19,11 @@ using namespace analysis;
 std::optional<std::string> read_input(const std::string& file, size_t limit, std::string& error) {
   std::string text;
   const auto read_all = [&](std::istream& in) {
-    text.resize(limit + 1);
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<size_t>(in.gcount()));
+    char buffer[64 * 1024];
+    while (text.size() <= limit && in) {
+      in.read(buffer, sizeof buffer);
+      text.append(buffer, static_cast<size_t>(in.gcount()));
+    }
     return !in.bad();
   };
   if (file == "-") {
