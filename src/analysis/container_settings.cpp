@@ -157,6 +157,9 @@ std::optional<json> parse_create_options(std::string_view text, const std::strin
     problems.push_back({path, "createOptions is not valid JSON (character " + std::to_string(error.byte) +
                                   " of the joined text): " + what});
     return std::nullopt;
+  } catch (const json::exception& error) {  // e.g. a number too large for a double
+    problems.push_back({path, std::string("createOptions cannot be read: ") + error.what()});
+    return std::nullopt;
   }
 }
 

@@ -287,6 +287,9 @@ ManifestReadResult read_manifest(std::string_view text) {
     const size_t offset = error.byte == 0 ? 0 : error.byte - 1;
     result.problems.push_back({"", "not valid JSON: " + what, position_of_offset(text, offset)});
     return result;
+  } catch (const json::exception& error) {  // e.g. a number too large for a double
+    result.problems.push_back({"", std::string("cannot be read as JSON: ") + error.what()});
+    return result;
   }
   result.locator = JsonLocator(text);
 

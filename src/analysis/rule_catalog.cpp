@@ -147,8 +147,9 @@ RuleCatalog RuleCatalog::parse(std::string_view text, const std::string& source)
     document = json::parse(text);
   } catch (const json::parse_error& error) {
     const TextPosition at = position_of_offset(text, error.byte == 0 ? 0 : error.byte - 1);
-    throw RuleCatalogError(source + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
-                           ": not valid JSON: " + error.what());
+    throw RuleCatalogError(describe_position(source, at) + ": not valid JSON: " + error.what());
+  } catch (const json::exception& error) {
+    throw RuleCatalogError(source + ": cannot be read as JSON: " + error.what());
   }
   p.object(document, "");
   if (p.member(document, "", "formatVersion") != 1) p.fail("/formatVersion", "this build reads format version 1");

@@ -1,5 +1,6 @@
 // Checks for secrets written into the deployment: registry passwords and environment values.
 // Findings name the variable or credential, never the value.
+#include <algorithm>
 #include <regex>
 
 #include "analysis/checks.h"
@@ -8,6 +9,16 @@
 
 namespace edgeguard::analysis {
 namespace {
+
+// libstdc++'s regex matcher recurses per character: only a bounded prefix is searched (every
+// pattern matches within it: secrets and keys are short).
+constexpr size_t kMaxScannedName = 256;
+constexpr size_t kMaxScannedValue = 1024;
+
+bool search(const std::string& text, size_t limit, const std::regex& pattern) {
+  const auto end = text.begin() + static_cast<std::ptrdiff_t>(std::min(text.size(), limit));
+  return std::regex_search(text.begin(), end, pattern);
+}
 
 // Values that hold no secret whatever the variable is called.
 bool trivially_not_secret(std::string_view value) {
@@ -26,13 +37,14 @@ void check_environment(Emitter& e, const ModuleContext& m) {
     if (trim(var->value).empty() || is_placeholder(var->value)) continue;
     std::string why;
     for (const auto& pattern : catalog.secret_values) {
-      if (std::regex_search(var->value, pattern.pattern)) {
+      if (search(var->value, kMaxScannedValue, pattern.pattern)) {
         why = "its value looks like " + pattern.what;
         break;
       }
     }
-    if (why.empty() && !trivially_not_secret(var->value) && std::regex_search(var->name, catalog.secret_env_names) &&
-        !std::regex_search(var->name, catalog.secret_env_name_exceptions)) {
+    if (why.empty() && !trivially_not_secret(var->value) &&
+        search(var->name, kMaxScannedName, catalog.secret_env_names) &&
+        !search(var->name, kMaxScannedName, catalog.secret_env_name_exceptions)) {
       why = "its name says so";
     }
     if (!why.empty()) e.emit(rule_id::kEnvSecret, m, var->path, {{"name", var->name}, {"why", why}});

@@ -200,6 +200,17 @@ TEST(ManifestReader, TruncatedJsonNamesLineAndColumn) {
   EXPECT_GT(result.problems[0].position.column, 1u);
 }
 
+TEST(ManifestReader, NumbersTooLargeForJsonAreProblemsNotExceptions) {
+  // Found by fuzz_manifest_create_options: nlohmann/json reports this as out_of_range.
+  Problems problems;
+  EXPECT_FALSE(parse_create_options(R"({"HostConfig":{"Memory":2684e35456}})", "/co", problems));
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].message.find("number overflow"), std::string::npos) << problems[0].message;
+  const auto result = read_manifest(R"({"modulesContent": {"x": 1e999}})");
+  ASSERT_EQ(result.problems.size(), 1u);
+  EXPECT_NE(result.problems[0].message.find("number overflow"), std::string::npos);
+}
+
 TEST(ManifestReader, CreateOptionsThatAreNotJsonNameTheModuleAndCharacter) {
   const auto result = read_fixture("malformed/create-options-not-json.json");
   ASSERT_EQ(result.problems.size(), 1u) << problems_text(result.problems);

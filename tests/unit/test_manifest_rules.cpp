@@ -336,6 +336,18 @@ TEST(ManifestRules, MessagesCannotForgeReportLines) {
   for (const auto& finding : findings) EXPECT_EQ(finding.message.find('\n'), std::string::npos) << finding.message;
 }
 
+TEST(ManifestRules, HugeEnvironmentValuesAreScannedWithinBounds) {
+  // The standard regex matcher recurses per character; a megabyte value must not exhaust the stack.
+  json manifest;
+  auto& module = manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["m"];
+  module["settings"] = {{"image", "a/m:1@sha256:00"}, {"createOptions", "{}"}};
+  module["env"]["BLOB"] = {{"value", "mqtt://user:" + std::string(1 << 20, 'p')}};
+  module["env"]["KEY_" + std::string(1 << 16, 'K')] = {{"value", "SharedAccessKey=" + std::string(1 << 20, 'k')}};
+  const auto findings = of_rule(analyze_text(manifest.dump()), "EGD041");
+  ASSERT_EQ(findings.size(), 1u) << listing(findings);  // the key; the URL's "@" lies beyond the bound
+  EXPECT_NE(findings[0].message.find("connection string"), std::string::npos);
+}
+
 TEST(ManifestRules, SecretDetectionByNameAndByValue) {
   json manifest;
   json& env = manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["m"]["env"];
