@@ -16,9 +16,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "analysis/analyzer.h"
 #include "analysis/manifest_reader.h"
@@ -36,54 +35,64 @@ using namespace edgeguard::analysis;
 std::string fifty_module_manifest() {
   json modules = json::object();
   for (int i = 0; i < 50; ++i) {
-    json options = {{"User", i % 3 == 0 ? "root" : "1000:1000"},
-                    {"Env", {"MODULE_INDEX=" + std::to_string(i), "LOG_LEVEL=info"}},
-                    {"Labels", {{"com.example.fleet", "plant-7"}, {"com.example.owner", "ot-team"}}},
-                    {"HostConfig",
-                     {{"Binds", {"/srv/data/m" + std::to_string(i) + ":/data", "/etc/localtime:/etc/localtime:ro"}},
-                      {"PortBindings", {{std::to_string(8000 + i) + "/tcp", {{{"HostPort", std::to_string(8000 + i)}}}}}},
-                      {"Memory", i % 4 == 0 ? 0 : 268435456},
-                      {"NanoCpus", 500000000},
-                      {"PidsLimit", 256},
-                      {"ReadonlyRootfs", i % 2 == 0},
-                      {"SecurityOpt", {"no-new-privileges"}},
-                      {"LogConfig", {{"Type", "json-file"}, {"Config", {{"max-size", "10m"}, {"max-file", "3"}}}}}}}};
+    json options = {
+        {"User", i % 3 == 0 ? "root" : "1000:1000"},
+        {"Env", {"MODULE_INDEX=" + std::to_string(i), "LOG_LEVEL=info"}},
+        {"Labels", {{"com.example.fleet", "plant-7"}, {"com.example.owner", "ot-team"}}},
+        {"HostConfig",
+         {{"Binds", {"/srv/data/m" + std::to_string(i) + ":/data", "/etc/localtime:/etc/localtime:ro"}},
+          {"PortBindings", {{std::to_string(8000 + i) + "/tcp", {{{"HostPort", std::to_string(8000 + i)}}}}}},
+          {"Memory", i % 4 == 0 ? 0 : 268435456},
+          {"NanoCpus", 500000000},
+          {"PidsLimit", 256},
+          {"ReadonlyRootfs", i % 2 == 0},
+          {"SecurityOpt", {"no-new-privileges"}},
+          {"LogConfig", {{"Type", "json-file"}, {"Config", {{"max-size", "10m"}, {"max-file", "3"}}}}}}}};
     if (i % 5 == 0) options["HostConfig"]["Privileged"] = "true";
     if (i % 7 == 0) options["HostConfig"]["CapAdd"] = {"NET_ADMIN", "SYS_PTRACE"};
-    if (i % 9 == 0) options["HostConfig"]["Devices"] = {{{"PathOnHost", "/dev/ttyUSB0"}, {"PathInContainer", "/dev/ttyUSB0"}}};
+    if (i % 9 == 0)
+      options["HostConfig"]["Devices"] = {{{"PathOnHost", "/dev/ttyUSB0"}, {"PathInContainer", "/dev/ttyUSB0"}}};
     if (i % 11 == 0) options["HostConfig"]["NetworkMode"] = "host";
     const std::string text = options.dump();
-    json settings = {{"image", "plant7acr.azurecr.io/module" + std::to_string(i) + ":1." + std::to_string(i) +
-                                   (i % 2 ? "" : "@sha256:5b0f3c9e7a1d2e4f6a8b0c1d3e5f7a9b5b0f3c9e7a1d2e4f6a8b0c1d3e5f7a9b")}};
+    json settings = {
+        {"image", "plant7acr.azurecr.io/module" + std::to_string(i) + ":1." + std::to_string(i) +
+                      (i % 2 ? "" : "@sha256:5b0f3c9e7a1d2e4f6a8b0c1d3e5f7a9b5b0f3c9e7a1d2e4f6a8b0c1d3e5f7a9b")}};
     // edgeAgent's 512-character chunks.
     for (size_t at = 0, n = 0; at < text.size(); at += 512, ++n) {
       char key[32];
       std::snprintf(key, sizeof key, n == 0 ? "createOptions" : "createOptions%02zu", n);
       settings[key] = text.substr(at, 512);
     }
-    json env = {{"SAMPLE_INTERVAL_SECS", {{"value", 5}}}, {"OPCUA_ENDPOINT", {{"value", "opc.tcp://plc-7:4840"}}},
+    json env = {{"SAMPLE_INTERVAL_SECS", {{"value", 5}}},
+                {"OPCUA_ENDPOINT", {{"value", "opc.tcp://plc-7:4840"}}},
                 {"DB_PASSWORD", {{"value", i % 6 == 0 ? "plaintext-password" : "${DB_PASSWORD}"}}}};
-    modules[i == 0 ? "edgeguard" : "module" + std::to_string(i)] = {
-        {"version", "1.0"}, {"type", "docker"}, {"status", "running"}, {"restartPolicy", "always"},
-        {"settings", settings}, {"env", env}};
+    modules[i == 0 ? "edgeguard" : "module" + std::to_string(i)] = {{"version", "1.0"},     {"type", "docker"},
+                                                                    {"status", "running"},  {"restartPolicy", "always"},
+                                                                    {"settings", settings}, {"env", env}};
   }
   json manifest;
   json& desired = manifest["modulesContent"]["$edgeAgent"]["properties.desired"];
   desired["schemaVersion"] = "1.1";
   desired["runtime"] = {{"type", "docker"},
-                        {"settings", {{"minDockerVersion", "v1.25"},
-                                      {"registryCredentials",
-                                       {{"plant7acr", {{"address", "plant7acr.azurecr.io"}, {"username", "plant7acr"},
-                                                       {"password", "$CONTAINER_REGISTRY_PASSWORD_plant7acr"}}}}}}}};
+                        {"settings",
+                         {{"minDockerVersion", "v1.25"},
+                          {"registryCredentials",
+                           {{"plant7acr",
+                             {{"address", "plant7acr.azurecr.io"},
+                              {"username", "plant7acr"},
+                              {"password", "$CONTAINER_REGISTRY_PASSWORD_plant7acr"}}}}}}}};
   desired["systemModules"] = {
-      {"edgeAgent", {{"type", "docker"}, {"settings", {{"image", "mcr.microsoft.com/azureiotedge-agent:1.5"}, {"createOptions", "{}"}}}}},
+      {"edgeAgent",
+       {{"type", "docker"},
+        {"settings", {{"image", "mcr.microsoft.com/azureiotedge-agent:1.5"}, {"createOptions", "{}"}}}}},
       {"edgeHub",
        {{"type", "docker"},
         {"status", "running"},
         {"restartPolicy", "always"},
         {"settings",
          {{"image", "mcr.microsoft.com/azureiotedge-hub:1.5"},
-          {"createOptions", R"({"HostConfig":{"PortBindings":{"8883/tcp":[{"HostPort":"8883"}],"443/tcp":[{"HostPort":"443"}]}}})"}}},
+          {"createOptions",
+           R"({"HostConfig":{"PortBindings":{"8883/tcp":[{"HostPort":"8883"}],"443/tcp":[{"HostPort":"443"}]}}})"}}},
         {"env", {{"RuntimeLogLevel", {{"value", "info"}}}}}}}};
   desired["modules"] = modules;
   manifest["modulesContent"]["$edgeHub"]["properties.desired"] = {
@@ -100,8 +109,8 @@ void BM_AnalyzeManifestInProcess(benchmark::State& state) {
     const ManifestReadResult manifest = read_manifest(text);
     std::vector<Finding> result = analyze(manifest.model);
     locate_findings(result, manifest.locator);
-    const ReportInput input{"m.json", manifest.shape, manifest.model.modules.size(), result, RuleCatalog::builtin(),
-                            Severity::Low};
+    const ReportInput input{"m.json", manifest.shape,         manifest.model.modules.size(),
+                            result,   RuleCatalog::builtin(), Severity::Low};
     benchmark::DoNotOptimize(render_sarif(input));
     findings = result.size();
   }

@@ -20,9 +20,21 @@ struct EmitOptions {
   std::optional<Severity> severity;      // from a table entry; default: the variant's or the rule's
   bool agent_need = false;               // a privilege the security agent needs (lowered for it)
 
-  EmitOptions with_variant(std::string_view v) const { auto o = *this; o.variant = v; return o; }
-  EmitOptions with_severity(Severity s) const { auto o = *this; o.severity = s; return o; }
-  EmitOptions needed_by_agent(bool needed = true) const { auto o = *this; o.agent_need = needed; return o; }
+  EmitOptions with_variant(std::string_view v) const {
+    auto o = *this;
+    o.variant = v;
+    return o;
+  }
+  EmitOptions with_severity(Severity s) const {
+    auto o = *this;
+    o.severity = s;
+    return o;
+  }
+  EmitOptions needed_by_agent(bool needed = true) const {
+    auto o = *this;
+    o.agent_need = needed;
+    return o;
+  }
 };
 
 struct ModuleContext {
@@ -57,7 +69,8 @@ void check_image(Emitter& emitter, const ModuleContext& context);
 void check_environment(Emitter& emitter, const ModuleContext& context);
 void check_registry_credentials(Emitter& emitter, const DeploymentModel& model);
 void check_edge_runtime_settings(Emitter& emitter, const ModuleContext& context);
-void check_security_routes(Emitter& emitter, const DeploymentModel& model, const std::vector<const ModuleSpec*>& agents);
+void check_security_routes(Emitter& emitter, const DeploymentModel& model,
+                           const std::vector<const ModuleSpec*>& agents);
 
 // Every environment variable of a module: its manifest env and createOptions/Config Env.
 std::vector<const EnvVar*> all_env(const ModuleSpec& module);

@@ -25,7 +25,8 @@ void check_privileges(Emitter& e, const ModuleContext& m) {
   for (const auto& cap : c.cap_add) {
     const std::string name = capability_name(cap.value);
     const auto& table = e.catalog().capabilities;
-    const auto entry = std::find_if(table.begin(), table.end(), [&](const auto& c_entry) { return c_entry.name == name; });
+    const auto entry =
+        std::find_if(table.begin(), table.end(), [&](const auto& c_entry) { return c_entry.name == name; });
     if (entry == table.end()) continue;
     e.emit(rule_id::kCapability, m, cap.path, {{"capability", name}, {"what", entry->what}},
            EmitOptions{}.with_severity(entry->severity).needed_by_agent(entry->agent_needs));
@@ -69,12 +70,13 @@ void check_mounts(Emitter& e, const ModuleContext& m) {
   for (const auto& mount : m.module.container.mounts) {
     const auto exposure = classify_host_path(e.catalog(), m.module.name, mount.source, mount.read_only);
     if (!exposure) continue;
-    e.emit(rule_id::kHostPath, m, mount.path,
-           {{"what", exposure->what},
-            {"source", mount.source},
-            {"target", mount.target.empty() ? std::string("?") : mount.target},
-            {"access", mount.read_only ? "read-only" : "writable"}},
-           EmitOptions{}.with_severity(exposure->severity).needed_by_agent(exposure->agent_may_read && mount.read_only));
+    e.emit(
+        rule_id::kHostPath, m, mount.path,
+        {{"what", exposure->what},
+         {"source", mount.source},
+         {"target", mount.target.empty() ? std::string("?") : mount.target},
+         {"access", mount.read_only ? "read-only" : "writable"}},
+        EmitOptions{}.with_severity(exposure->severity).needed_by_agent(exposure->agent_may_read && mount.read_only));
   }
 }
 
@@ -98,7 +100,10 @@ void check_devices(Emitter& e, const ModuleContext& m) {
     const std::string what = every_device ? (type == "a" ? "every device" : "every device of type " + type)
                                           : "the devices " + (parts.size() >= 2 ? std::string(parts[1]) : rule.value);
     e.emit(rule_id::kDevice, m, rule.path, {{"value", rule.value}, {"what", what}},
-           EmitOptions{}.with_variant("cgroupRule").with_severity(every_device ? catalog.all_devices_cgroup_rule_severity : catalog.other_cgroup_rule_severity));
+           EmitOptions{}
+               .with_variant("cgroupRule")
+               .with_severity(every_device ? catalog.all_devices_cgroup_rule_severity
+                                           : catalog.other_cgroup_rule_severity));
   }
 }
 
@@ -133,7 +138,8 @@ void check_confinement(Emitter& e, const ModuleContext& m) {
     if (text == "no-new-privileges" || text == "no-new-privileges=true") no_new_privileges = true;
     if (text == "no-new-privileges=false") {
       disabled = true;
-      e.emit(rule_id::kNoNewPrivileges, m, option.path, {{"value", option.value}}, EmitOptions{}.with_variant("disabled"));
+      e.emit(rule_id::kNoNewPrivileges, m, option.path, {{"value", option.value}},
+             EmitOptions{}.with_variant("disabled"));
     }
   }
   if (!no_new_privileges && !disabled) {
@@ -195,19 +201,22 @@ void check_ports(Emitter& e, const ModuleContext& m) {
     if (!(ip.empty() || ip == "0.0.0.0" || ip == "::" || ip == "[::]")) continue;
     const bool edge_hub_port = m.module.kind == ModuleKind::EdgeHub &&
                                std::find(downstream.begin(), downstream.end(), port.container_port) != downstream.end();
-    e.emit(rule_id::kPortAllInterfaces, m, port.path,
-           {{"port", port.container_port}, {"hostPort", port.host_port.empty() ? "chosen by the engine" : port.host_port}},
-           EmitOptions{}.with_variant(edge_hub_port ? "edgeHub" : "default"));
+    e.emit(
+        rule_id::kPortAllInterfaces, m, port.path,
+        {{"port", port.container_port}, {"hostPort", port.host_port.empty() ? "chosen by the engine" : port.host_port}},
+        EmitOptions{}.with_variant(edge_hub_port ? "edgeHub" : "default"));
   }
   for (const auto& publish_all : c.publish_all_ports) {
-    if (publish_all.value) e.emit(rule_id::kPortAllInterfaces, m, publish_all.path, {}, EmitOptions{}.with_variant("publishAll"));
+    if (publish_all.value)
+      e.emit(rule_id::kPortAllInterfaces, m, publish_all.path, {}, EmitOptions{}.with_variant("publishAll"));
   }
 }
 
 void check_logging_and_labels(Emitter& e, const ModuleContext& m) {
   const auto& c = m.module.container;
   for (const auto& driver : c.log_driver) {
-    if (iequals(trim(driver.value), "none")) e.emit(rule_id::kLoggingDisabled, m, driver.path, {{"value", driver.value}});
+    if (iequals(trim(driver.value), "none"))
+      e.emit(rule_id::kLoggingDisabled, m, driver.path, {{"value", driver.value}});
   }
   // On the engine these labels are IoT Edge's own; only a manifest can spoof them.
   if (m.source != ModelSource::Manifest) return;

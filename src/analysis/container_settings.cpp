@@ -62,9 +62,12 @@ void read_mounts(const json& value, const std::string& path, ContainerSettings& 
     std::optional<std::string> source;
     std::optional<std::string> target;
     bool read_only = false;
-    for_each_member(mount, item_path, "Type", [&](const json& v, const std::string& p) { type = read_string(v, p, problems); });
-    for_each_member(mount, item_path, "Source", [&](const json& v, const std::string& p) { source = read_string(v, p, problems); });
-    for_each_member(mount, item_path, "Target", [&](const json& v, const std::string& p) { target = read_string(v, p, problems); });
+    for_each_member(mount, item_path, "Type",
+                    [&](const json& v, const std::string& p) { type = read_string(v, p, problems); });
+    for_each_member(mount, item_path, "Source",
+                    [&](const json& v, const std::string& p) { source = read_string(v, p, problems); });
+    for_each_member(mount, item_path, "Target",
+                    [&](const json& v, const std::string& p) { target = read_string(v, p, problems); });
     for_each_member(mount, item_path, "ReadOnly", [&](const json& v, const std::string& p) {
       read_only = read_bool(v, p, problems).value_or(false);
     });
@@ -106,8 +109,8 @@ void read_port_bindings(const json& value, const std::string& path, ContainerSet
       [&](const std::string& port, const json& bindings, const std::string& port_path) {
         if (bindings.is_null()) return;
         if (!bindings.is_array()) {
-          problems.push_back({port_path, "expected an array of {\"HostIp\", \"HostPort\"} objects, got " +
-                                             json_type_name(bindings)});
+          problems.push_back(
+              {port_path, "expected an array of {\"HostIp\", \"HostPort\"} objects, got " + json_type_name(bindings)});
           return;
         }
         for (size_t i = 0; i < bindings.size(); ++i) {
@@ -167,7 +170,8 @@ void read_config_keys(const json& config, const std::string& path, ContainerSett
   if (!expect_object(config, path, problems)) return;
   out.config_path = path;
   add_all<std::string>(out.user, config, path, "User", read_string, problems);
-  for_each_member(config, path, "Env", [&](const json& v, const std::string& p) { read_env_list(v, p, out, problems); });
+  for_each_member(config, path, "Env",
+                  [&](const json& v, const std::string& p) { read_env_list(v, p, out, problems); });
   for_each_member(config, path, "Labels", [&](const json& labels, const std::string& labels_path) {
     for_each_entry(
         labels, labels_path,
@@ -210,7 +214,8 @@ void read_host_config(const json& host, const std::string& path, ContainerSettin
   add_all<std::string>(out.cpuset_cpus, host, path, "CpusetCpus", read_string, problems);
   add_all<int64_t>(out.pids_limit, host, path, "PidsLimit", read_int, problems);
   for_each_member(host, path, "LogConfig", [&](const json& log_config, const std::string& p) {
-    if (expect_object(log_config, p, problems)) add_all<std::string>(out.log_driver, log_config, p, "Type", read_string, problems);
+    if (expect_object(log_config, p, problems))
+      add_all<std::string>(out.log_driver, log_config, p, "Type", read_string, problems);
   });
   for_each_member(host, path, "Binds", [&](const json& binds, const std::string& p) {
     for (const auto& bind : read_string_list(binds, p, problems)) {
@@ -218,8 +223,10 @@ void read_host_config(const json& host, const std::string& path, ContainerSettin
     }
   });
   for_each_member(host, path, "Mounts", [&](const json& v, const std::string& p) { read_mounts(v, p, out, problems); });
-  for_each_member(host, path, "Devices", [&](const json& v, const std::string& p) { read_devices(v, p, out, problems); });
-  for_each_member(host, path, "PortBindings", [&](const json& v, const std::string& p) { read_port_bindings(v, p, out, problems); });
+  for_each_member(host, path, "Devices",
+                  [&](const json& v, const std::string& p) { read_devices(v, p, out, problems); });
+  for_each_member(host, path, "PortBindings",
+                  [&](const json& v, const std::string& p) { read_port_bindings(v, p, out, problems); });
 }
 
 ContainerSettings read_create_options(const json& options, const std::string& path, Problems& problems) {

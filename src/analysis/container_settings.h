@@ -2,11 +2,10 @@
 // Docker ContainerCreate settings, read from a module's createOptions (manifest) or from the
 // Config and HostConfig of `docker inspect` (engine): the same field names in both, so the
 // same reader serves both sources and the rules see one model.
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "analysis/deployment_model.h"
 #include "analysis/lenient_json.h"
@@ -22,7 +21,8 @@ std::optional<nlohmann::json> parse_create_options(std::string_view text, const 
 ContainerSettings read_create_options(const nlohmann::json& options, const std::string& path, Problems& problems);
 
 // The parts, for sources that keep them apart (docker inspect: /Config and /HostConfig).
-void read_config_keys(const nlohmann::json& config, const std::string& path, ContainerSettings& out, Problems& problems);
+void read_config_keys(const nlohmann::json& config, const std::string& path, ContainerSettings& out,
+                      Problems& problems);
 void read_host_config(const nlohmann::json& host_config, const std::string& path, ContainerSettings& out,
                       Problems& problems);
 

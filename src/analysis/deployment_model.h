@@ -91,7 +91,7 @@ enum class ModuleKind { EdgeAgent, EdgeHub, Custom, Container };  // Container: 
 struct ModuleSpec {
   std::string name;  // module name (edgeAgent, edgeHub, custom name) or container name
   ModuleKind kind = ModuleKind::Custom;
-  std::string path;  // JSON pointer of the module's definition ("" for an inspect document)
+  std::string path;            // JSON pointer of the module's definition ("" for an inspect document)
   Setting<std::string> image;  // as configured; empty value when not set
   std::vector<EnvVar> env;     // the module's `env` (manifest); inspect puts Config.Env in container.env
   ContainerSettings container;

@@ -12,7 +12,7 @@ struct Finding {
   std::string rule_id;    // "EGD001"
   std::string rule_name;  // "PrivilegedContainer"
   Severity severity = Severity::Low;
-  std::string module;  // module or container name; "$edgeAgent"/"$edgeHub" for deployment-wide settings
+  std::string module;        // module or container name; "$edgeAgent"/"$edgeHub" for deployment-wide settings
   std::string container_id;  // when analysed from the engine
   // JSON pointer of the offending setting in the source document. Settings inside a
   // createOptions string continue below it as if it were the object it holds

@@ -4,12 +4,11 @@
 // container inventory.
 #include <cstddef>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "analysis/finding.h"
 #include "core/event.h"

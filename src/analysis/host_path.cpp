@@ -68,9 +68,10 @@ std::optional<HostPathExposure> classify_host_path(const RuleCatalog& catalog, c
   std::optional<HostPathExposure> out;
   if (direct) {
     const bool below = path != direct->path;
-    const Severity severity = read_only ? (below ? direct->below_read_only_severity.value_or(direct->read_only_severity)
-                                                 : direct->read_only_severity)
-                                        : (below ? direct->below_severity.value_or(direct->severity) : direct->severity);
+    const Severity severity = read_only
+                                  ? (below ? direct->below_read_only_severity.value_or(direct->read_only_severity)
+                                           : direct->read_only_severity)
+                                  : (below ? direct->below_severity.value_or(direct->severity) : direct->severity);
     out = HostPathExposure{severity, direct->what, direct->agent_may_read_only};
   }
   if (path == "/") return out;  // the "/" entry already says it holds everything
@@ -81,7 +82,8 @@ std::optional<HostPathExposure> classify_host_path(const RuleCatalog& catalog, c
     if (entry.path == path || !is_at_or_below(entry.path, path)) continue;
     agent_may_read = agent_may_read && entry.agent_may_read_only;
     const Severity severity = read_only ? entry.read_only_severity : entry.severity;
-    if (!out || severity > out->severity) out = HostPathExposure{severity, "a directory that holds " + entry.what, false};
+    if (!out || severity > out->severity)
+      out = HostPathExposure{severity, "a directory that holds " + entry.what, false};
   }
   if (out) out->agent_may_read = agent_may_read;
   return out;

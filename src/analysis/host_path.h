@@ -15,8 +15,8 @@ std::string normalise_host_path(std::string_view path);
 
 struct HostPathExposure {
   Severity severity = Severity::Low;
-  std::string what;            // what the bind exposes, for the message
-  bool agent_may_read = false; // the security agent may bind this read-only
+  std::string what;             // what the bind exposes, for the message
+  bool agent_may_read = false;  // the security agent may bind this read-only
 };
 
 // What binding `source` into module `module` exposes; nullopt when nothing sensitive (or an

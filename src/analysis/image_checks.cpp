@@ -25,7 +25,8 @@ void check_image(Emitter& e, const ModuleContext& m) {
     return fnmatch(p.c_str(), ref.repository.c_str(), FNM_CASEFOLD) == 0;
   });
   if (!is_official) {
-    e.emit(rule_id::kSystemImage, m, path, {{"module", m.module.name}, {"image", image}, {"expected", official->second.front()}});
+    e.emit(rule_id::kSystemImage, m, path,
+           {{"module", m.module.name}, {"image", image}, {"expected", official->second.front()}});
   }
 }
 

@@ -4,9 +4,8 @@
 // The engine's view is the one that counts on the device: aziot-edged may have removed
 // privileges (allow_elevated_docker_permissions = false), edgeAgent adds binds and variables,
 // and a container may not come from the deployment at all.
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "analysis/deployment_model.h"
 #include "analysis/lenient_json.h"

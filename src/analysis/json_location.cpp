@@ -1,8 +1,7 @@
 #include "analysis/json_location.h"
 
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 namespace edgeguard::analysis {
 namespace {

@@ -38,12 +38,13 @@ bool is_placeholder(std::string_view text) {
   if (starts_with(text, "<") && ends_with(text, ">")) return all_of(text.substr(1, text.size() - 2), word);
   // Bare forms are only taken for names in capitals, so a real secret such as "$ecret" or
   // "__x" is never mistaken for one: "$CONTAINER_REGISTRY_PASSWORD_myacr", "__ACR_PASSWORD__".
-  if (starts_with(text, "__")) return text.size() > 2 && text[2] >= 'A' && text[2] <= 'Z' && all_of(text.substr(2), upper);
+  if (starts_with(text, "__"))
+    return text.size() > 2 && text[2] >= 'A' && text[2] <= 'Z' && all_of(text.substr(2), upper);
   if (starts_with(text, "$") && text.size() > 2 && text[1] >= 'A' && text[1] <= 'Z') {
     const std::string_view name = text.substr(1);
     const size_t lower_tail = name.rfind('_');
-    return all_of(name, word) && (all_of(name, upper) || (lower_tail != std::string_view::npos &&
-                                                          all_of(name.substr(0, lower_tail), upper)));
+    return all_of(name, word) &&
+           (all_of(name, upper) || (lower_tail != std::string_view::npos && all_of(name.substr(0, lower_tail), upper)));
   }
   return false;
 }
@@ -74,8 +75,8 @@ std::optional<bool> read_bool(const json& value, const std::string& path, Proble
     if (iequals(trimmed, "true")) return true;
     if (iequals(trimmed, "false")) return false;
   }
-  problems.push_back({path, "expected a boolean (true or false, also as a string), got " + json_type_name(value) +
-                                " " + json_shown(value)});
+  problems.push_back({path, "expected a boolean (true or false, also as a string), got " + json_type_name(value) + " " +
+                                json_shown(value)});
   return std::nullopt;
 }
 
@@ -97,8 +98,8 @@ std::optional<int64_t> read_int(const json& value, const std::string& path, Prob
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
     if (error == std::errc() && end == text.data() + text.size()) return number;
   }
-  problems.push_back({path, "expected an integer (also as a string), got " + json_type_name(value) + " " +
-                                json_shown(value)});
+  problems.push_back(
+      {path, "expected an integer (also as a string), got " + json_type_name(value) + " " + json_shown(value)});
   return std::nullopt;
 }
 

@@ -3,12 +3,11 @@
 // to case, "true" written as a string is a boolean, "1024" is a number. Values that edgeAgent
 // itself would reject are reported as input problems naming their JSON path.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "analysis/deployment_model.h"
 #include "analysis/json_location.h"
@@ -16,8 +15,8 @@
 namespace edgeguard::analysis {
 
 struct InputProblem {
-  std::string path;     // JSON pointer (paths into createOptions continue below the createOptions value)
-  std::string message;  // what is wrong, without the path
+  std::string path;         // JSON pointer (paths into createOptions continue below the createOptions value)
+  std::string message;      // what is wrong, without the path
   TextPosition position{};  // in the input text, when known
 };
 
@@ -55,8 +54,8 @@ bool expect_object(const nlohmann::json& value, const std::string& path, Problem
 
 // Every case-insensitive `name` member of `object` read with `read`, in Settings form.
 template <typename T, typename Reader>
-Settings<T> read_all(const nlohmann::json& object, const std::string& object_path, std::string_view name,
-                     Reader read, Problems& problems) {
+Settings<T> read_all(const nlohmann::json& object, const std::string& object_path, std::string_view name, Reader read,
+                     Problems& problems) {
   Settings<T> out;
   for (const auto& member : members(object, name)) {
     std::string path = pointer_append(object_path, member.key);

@@ -1,7 +1,6 @@
 #include "analysis/manifest_reader.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "analysis/container_settings.h"
@@ -42,11 +41,12 @@ class Reader {
  private:
   // The one member `name` (any case) of `object`; a problem if it is written more than once,
   // since edgeAgent would use only one of them and the analysis could judge the other.
-  std::optional<Member> single(const std::vector<Member>& found, const std::string& object_path, std::string_view name) {
+  std::optional<Member> single(const std::vector<Member>& found, const std::string& object_path,
+                               std::string_view name) {
     if (found.size() > 1) {
-      problems_.push_back({pointer_append(object_path, found[1].key),
-                           "\"" + std::string(name) + "\" is given more than once (as \"" + found[0].key + "\" and \"" +
-                               found[1].key + "\"); keep one"});
+      problems_.push_back(
+          {pointer_append(object_path, found[1].key), "\"" + std::string(name) + "\" is given more than once (as \"" +
+                                                          found[0].key + "\" and \"" + found[1].key + "\"); keep one"});
     }
     if (found.empty()) return std::nullopt;
     return found.front();
@@ -73,7 +73,8 @@ class Reader {
     if (const std::optional<Member> system = single(members(desired, "systemModules"), path, "systemModules")) {
       const std::string system_path = pointer_append(path, system->key);
       if (expect_object(*system->value, system_path, problems_)) {
-        if (const std::optional<Member> agent = single(members(*system->value, "edgeAgent"), system_path, "edgeAgent")) {
+        if (const std::optional<Member> agent =
+                single(members(*system->value, "edgeAgent"), system_path, "edgeAgent")) {
           read_module("edgeAgent", ModuleKind::EdgeAgent, *agent->value, pointer_append(system_path, agent->key));
         }
         if (const std::optional<Member> hub = single(members(*system->value, "edgeHub"), system_path, "edgeHub")) {
@@ -97,8 +98,8 @@ class Reader {
     if (!settings) return;
     const std::string settings_path = pointer_append(path, settings->key);
     if (!expect_object(*settings->value, settings_path, problems_)) return;
-    const std::optional<Member> credentials = single(members(*settings->value, "registryCredentials"), settings_path,
-                                       "registryCredentials");
+    const std::optional<Member> credentials =
+        single(members(*settings->value, "registryCredentials"), settings_path, "registryCredentials");
     if (!credentials) return;
     const std::string credentials_path = pointer_append(settings_path, credentials->key);
     if (!expect_object(*credentials->value, credentials_path, problems_) || credentials->value->is_null()) return;
@@ -108,7 +109,8 @@ class Reader {
       RegistryCredential credential;
       credential.name = name;
       if (const std::optional<Member> address = single(members(entry, "address"), entry_path, "address")) {
-        credential.address = read_string(*address->value, pointer_append(entry_path, address->key), problems_).value_or("");
+        credential.address =
+            read_string(*address->value, pointer_append(entry_path, address->key), problems_).value_or("");
       }
       if (const std::optional<Member> password = single(members(entry, "password"), entry_path, "password")) {
         credential.password.path = pointer_append(entry_path, password->key);
@@ -140,7 +142,8 @@ class Reader {
     if (const std::optional<Member> image = single(members(values, "image"), settings_path, "image")) {
       module.image.path = pointer_append(settings_path, image->key);
       if (!image->value->is_string()) {
-        problems_.push_back({module.image.path, "expected the image name as a string, got " + json_type_name(*image->value)});
+        problems_.push_back(
+            {module.image.path, "expected the image name as a string, got " + json_type_name(*image->value)});
       } else {
         module.image.value = image->value->get<std::string>();
       }
@@ -180,16 +183,16 @@ class Reader {
     std::string joined;
     for (size_t index = 0; index < chunks.size(); ++index) {
       const Chunk& chunk = chunks[index];
-      const bool numbered_right = index == 0 ? chunk.digits.empty()
-                                             : !chunk.digits.empty() && chunk.digits.size() <= 3 &&
-                                                   std::stoul(chunk.digits) == index;
+      const bool numbered_right =
+          index == 0 ? chunk.digits.empty()
+                     : !chunk.digits.empty() && chunk.digits.size() <= 3 && std::stoul(chunk.digits) == index;
       if (!numbered_right) {
-        const std::string expected = index == 0 ? "createOptions" : (index < 10 ? "createOptions0" : "createOptions") +
-                                                                        std::to_string(index);
+        const std::string expected =
+            index == 0 ? "createOptions" : (index < 10 ? "createOptions0" : "createOptions") + std::to_string(index);
         problems_.push_back({pointer_append(settings_path, chunk.key),
                              "createOptions chunks must be numbered without a gap (createOptions, createOptions01, "
-                             "createOptions02, ...): found \"" + chunk.key + "\" where \"" + expected +
-                                 "\" was expected"});
+                             "createOptions02, ...): found \"" +
+                                 chunk.key + "\" where \"" + expected + "\" was expected"});
         return read_create_options(json::object(), path, problems_);
       }
       if (chunk.value->is_string()) {
@@ -259,7 +262,8 @@ class Reader {
       return;
     }
     if (value.is_object()) {
-      if (const std::optional<Member> route = single(members(value, "route"), path, "route"); route && route->value->is_string()) {
+      if (const std::optional<Member> route = single(members(value, "route"), path, "route");
+          route && route->value->is_string()) {
         model_.routes.push_back(Route{name, route->value->get<std::string>(), pointer_append(path, route->key)});
         return;
       }
@@ -304,8 +308,9 @@ ManifestReadResult read_manifest(std::string_view text) {
     result.shape = "at-scale deployment";
     reader.read_modules_content(wrapper->at("modulesContent"), "/content/modulesContent");
   } else {
-    result.problems.push_back({"", "not an IoT Edge deployment manifest: expected \"modulesContent\" at the top level "
-                                   "or under \"content\""});
+    result.problems.push_back({"",
+                               "not an IoT Edge deployment manifest: expected \"modulesContent\" at the top level "
+                               "or under \"content\""});
   }
   if (reader.layered()) result.shape = "layered deployment";
   for (auto& problem : result.problems) {

@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "analysis/finding_events.h"
 #include "core/strings.h"
@@ -117,9 +116,10 @@ std::string render_json(const ReportInput& input) {
   out["shape"] = input.shape;
   out["modules"] = input.module_count;
   const FindingSummary summary = summarize(input.findings);
-  out["summary"] = {{"critical", summary.critical}, {"high", summary.high}, {"medium", summary.medium},
-                    {"low", summary.low},           {"failOn", to_string(input.fail_on)},
-                    {"atOrAboveFailOn", count_at_or_above(input.findings, input.fail_on)}};
+  out["summary"] = {
+      {"critical", summary.critical},       {"high", summary.high},
+      {"medium", summary.medium},           {"low", summary.low},
+      {"failOn", to_string(input.fail_on)}, {"atOrAboveFailOn", count_at_or_above(input.findings, input.fail_on)}};
   out["findings"] = ordered_json::array();
   for (const auto& finding : input.findings) {
     ordered_json item;

@@ -35,7 +35,8 @@ std::optional<ParsedRoute> parse_route(std::string_view text) {
 
   // The sink follows the last INTO (a WHERE condition may contain the word in a string).
   size_t into = std::string::npos;
-  for (size_t at = find_keyword(rest, "INTO"); at != std::string::npos; at = find_keyword(rest, "INTO", at + 1)) into = at;
+  for (size_t at = find_keyword(rest, "INTO"); at != std::string::npos; at = find_keyword(rest, "INTO", at + 1))
+    into = at;
   if (into == std::string::npos || route.source.empty()) return std::nullopt;
   route.sink = std::string(trim(rest.substr(into + 4)));
   const std::string_view middle = trim(rest.substr(0, into));

@@ -1,9 +1,8 @@
 #include "analysis/rule_catalog.h"
 
 #include <algorithm>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "analysis/json_location.h"
 #include "analysis/manifest_rules_json.h"
@@ -13,13 +12,38 @@ namespace edgeguard::analysis {
 
 namespace rule_id {
 const std::vector<std::string_view>& all() {
-  static const std::vector<std::string_view> ids = {
-      kPrivileged,   kCapability,        kHostNetwork,     kHostPid,          kHostIpc,       kHostUts,
-      kHostUserns,   kHostCgroupns,      kHostPath,        kDevice,           kUnconfined,    kNoNewPrivileges,
-      kWritableRootfs, kRunsAsRoot,      kNoMemoryLimit,   kNoCpuLimit,       kNoPidsLimit,   kPortAllInterfaces,
-      kLoggingDisabled, kEdgeLabel,      kImageNoTag,      kImageLatest,      kImageNoDigest, kSystemImage,
-      kRegistryPassword, kEnvSecret,     kEdgeHubSetting,     kEdgeHubHeads,     kEdgeHubExperimental,
-      kDebugLogLevel, kRouteMissing,     kRouteConditional};
+  static const std::vector<std::string_view> ids = {kPrivileged,
+                                                    kCapability,
+                                                    kHostNetwork,
+                                                    kHostPid,
+                                                    kHostIpc,
+                                                    kHostUts,
+                                                    kHostUserns,
+                                                    kHostCgroupns,
+                                                    kHostPath,
+                                                    kDevice,
+                                                    kUnconfined,
+                                                    kNoNewPrivileges,
+                                                    kWritableRootfs,
+                                                    kRunsAsRoot,
+                                                    kNoMemoryLimit,
+                                                    kNoCpuLimit,
+                                                    kNoPidsLimit,
+                                                    kPortAllInterfaces,
+                                                    kLoggingDisabled,
+                                                    kEdgeLabel,
+                                                    kImageNoTag,
+                                                    kImageLatest,
+                                                    kImageNoDigest,
+                                                    kSystemImage,
+                                                    kRegistryPassword,
+                                                    kEnvSecret,
+                                                    kEdgeHubSetting,
+                                                    kEdgeHubHeads,
+                                                    kEdgeHubExperimental,
+                                                    kDebugLogLevel,
+                                                    kRouteMissing,
+                                                    kRouteConditional};
   return ids;
 }
 }  // namespace rule_id
@@ -135,7 +159,8 @@ RuleInfo parse_rule(const Parser& p, const json& value, const std::string& path)
 
 std::string capability_name(std::string_view text) {
   std::string name(trim(text));
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   if (starts_with(name, "CAP_")) name = name.substr(4);
   return name;
 }
@@ -175,10 +200,9 @@ RuleCatalog RuleCatalog::parse(std::string_view text, const std::string& source)
   for (size_t i = 0; i < capabilities.size(); ++i) {
     const std::string path = pointer_append("/capabilities", i);
     p.object(capabilities[i], path);
-    catalog.capabilities.push_back(CapabilityEntry{capability_name(p.string_at(capabilities[i], path, "name")),
-                                                   p.severity_at(capabilities[i], path, "severity"),
-                                                   p.flag(capabilities[i], path, "agentNeeds"),
-                                                   p.string_at(capabilities[i], path, "what")});
+    catalog.capabilities.push_back(CapabilityEntry{
+        capability_name(p.string_at(capabilities[i], path, "name")), p.severity_at(capabilities[i], path, "severity"),
+        p.flag(capabilities[i], path, "agentNeeds"), p.string_at(capabilities[i], path, "what")});
   }
 
   const json& host_paths = p.array(p.member(document, "", "hostPaths"), "/hostPaths");
@@ -263,9 +287,11 @@ RuleCatalog RuleCatalog::parse(std::string_view text, const std::string& source)
   }
   catalog.edge_hub.protocol_heads = p.strings_at(hub, "/edgeHub", "protocolHeads");
   catalog.edge_hub.experimental_features = p.strings_at(hub, "/edgeHub", "experimentalFeatures");
-  if (catalog.edge_hub.experimental_features.empty()) p.fail("/edgeHub/experimentalFeatures", "expected the master switch first");
+  if (catalog.edge_hub.experimental_features.empty())
+    p.fail("/edgeHub/experimentalFeatures", "expected the master switch first");
   catalog.edge_hub.ports = p.strings_at(hub, "/edgeHub", "downstreamPorts");
-  for (const auto& level : p.strings_at(document, "", "debugLogLevels")) catalog.debug_log_levels.push_back(to_lower(level));
+  for (const auto& level : p.strings_at(document, "", "debugLogLevels"))
+    catalog.debug_log_levels.push_back(to_lower(level));
 
   const json& official = p.object(p.member(document, "", "officialImages"), "/officialImages");
   for (const auto& [module, patterns] : official.items()) {

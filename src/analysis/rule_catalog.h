@@ -40,7 +40,7 @@ struct CapabilityEntry {
 };
 
 struct HostPathEntry {
-  std::string path;  // normalised absolute host path
+  std::string path;                             // normalised absolute host path
   Severity severity = Severity::Low;            // writable bind of the path or anything below it
   Severity read_only_severity = Severity::Low;  // read-only bind
   std::optional<Severity> below_severity;       // bind of something below it, if different
@@ -74,7 +74,7 @@ struct SecretValuePattern {
 // An edgeHub environment setting with values that weaken it.
 struct WeakSetting {
   enum class Match { Equals, NotOneOf, ListContainsAny };  // ListContainsAny: comma-separated list
-  std::string env;                  // matched without regard to case, as .NET configuration does
+  std::string env;                                         // matched without regard to case, as .NET configuration does
   Match match = Match::Equals;
   std::vector<std::string> values;  // lower case
   Severity severity = Severity::Low;
@@ -83,9 +83,9 @@ struct WeakSetting {
 
 struct EdgeHubSettings {
   std::vector<WeakSetting> weak_settings;
-  std::vector<std::string> protocol_heads;        // env names, e.g. "MqttSettings__Enabled"
-  std::vector<std::string> experimental_features; // env names; the first is the master switch
-  std::vector<std::string> ports;                 // "8883/tcp": published for downstream devices
+  std::vector<std::string> protocol_heads;         // env names, e.g. "MqttSettings__Enabled"
+  std::vector<std::string> experimental_features;  // env names; the first is the master switch
+  std::vector<std::string> ports;                  // "8883/tcp": published for downstream devices
 };
 
 struct SecurityAgentDefaults {
@@ -117,7 +117,7 @@ class RuleCatalog {
   std::regex secret_env_name_exceptions;
   std::vector<SecretValuePattern> secret_values;
   EdgeHubSettings edge_hub;
-  std::vector<std::string> debug_log_levels;  // lower case
+  std::vector<std::string> debug_log_levels;                                     // lower case
   std::map<std::string, std::vector<std::string>, std::less<>> official_images;  // module -> patterns
   SecurityAgentDefaults security_agent;
 

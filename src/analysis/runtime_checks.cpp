@@ -47,7 +47,8 @@ void check_edge_hub(Emitter& e, const ModuleContext& m) {
   for (const auto& setting : hub.weak_settings) {
     for (const EnvVar* var : env_named(m.module, setting.env)) {
       if (weakens(setting, var->value)) {
-        e.emit(rule_id::kEdgeHubSetting, m, var->path, {{"env", var->name}, {"value", var->value}, {"what", setting.what}},
+        e.emit(rule_id::kEdgeHubSetting, m, var->path,
+               {{"env", var->name}, {"value", var->value}, {"what", setting.what}},
                EmitOptions{}.with_severity(setting.severity));
       }
     }

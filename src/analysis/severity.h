@@ -7,7 +7,7 @@ namespace edgeguard::analysis {
 
 enum class Severity { Low = 0, Medium = 1, High = 2, Critical = 3 };
 
-std::string_view to_string(Severity severity);  // "low", "medium", "high", "critical"
+std::string_view to_string(Severity severity);                  // "low", "medium", "high", "critical"
 std::optional<Severity> parse_severity(std::string_view text);  // case-insensitive
 
 }  // namespace edgeguard::analysis

@@ -10,12 +10,12 @@
 namespace edgeguard {
 
 struct AnalyzeManifestOptions {
-  std::string file;                 // "-" reads standard input
-  std::string format = "text";      // text | json | sarif
-  std::string fail_on = "low";      // low | medium | high | critical
+  std::string file;                                 // "-" reads standard input
+  std::string format = "text";                      // text | json | sarif
+  std::string fail_on = "low";                      // low | medium | high | critical
   std::optional<std::filesystem::path> rules_file;  // instead of the built-in rules
-  std::vector<std::string> agent_modules;  // security agent module names (default: the rules file's)
-  std::vector<std::string> agent_images;   // security agent image repository patterns
+  std::vector<std::string> agent_modules;           // security agent module names (default: the rules file's)
+  std::vector<std::string> agent_images;            // security agent image repository patterns
 };
 
 // Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 the manifest (or

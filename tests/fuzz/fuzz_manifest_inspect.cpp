@@ -2,7 +2,6 @@
 // the rules and the finding events.
 #include <cstddef>
 #include <cstdint>
-
 #include <nlohmann/json.hpp>
 
 #include "analysis/analyzer.h"

@@ -19,8 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!manifest.ok()) return 0;
   std::vector<Finding> findings = analyze(manifest.model);
   locate_findings(findings, manifest.locator);
-  const ReportInput input{"fuzz.json", manifest.shape, manifest.model.modules.size(), findings, RuleCatalog::builtin(),
-                          Severity::Low};
+  const ReportInput input{"fuzz.json", manifest.shape,         manifest.model.modules.size(),
+                          findings,    RuleCatalog::builtin(), Severity::Low};
   (void)render_text(input);
   (void)render_json(input);
   (void)render_sarif(input);

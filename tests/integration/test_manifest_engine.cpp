@@ -13,10 +13,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "../support/process.h"
 #include "../support/temp_dir.h"
@@ -42,7 +41,9 @@ std::string text_of(const std::filesystem::path& file) {
   return *text;
 }
 
-void write(const std::filesystem::path& file, const std::string& text) { std::ofstream(file, std::ios::binary) << text; }
+void write(const std::filesystem::path& file, const std::string& text) {
+  std::ofstream(file, std::ios::binary) << text;
+}
 
 // A Docker engine of our own.
 class PrivateEngine {
@@ -116,8 +117,9 @@ class PrivateEngine {
   // An image with nothing in it, under each name the deployment uses (nothing is pulled).
   void add_image(const std::vector<std::string>& references) {
     const std::string empty_tar(10240, '\0');
-    const auto [text, status] = call("POST", "/images/create?fromSrc=-&repo=edgeguard-test/empty&tag=1&changes=CMD%20%5B%22%2Fmodule%22%5D",
-                                     empty_tar, "application/x-tar");
+    const auto [text, status] =
+        call("POST", "/images/create?fromSrc=-&repo=edgeguard-test/empty&tag=1&changes=CMD%20%5B%22%2Fmodule%22%5D",
+             empty_tar, "application/x-tar");
     if (status != 200) throw std::runtime_error("image import failed: " + text);
     for (const auto& reference : references) {
       const size_t colon = reference.rfind(':');
@@ -167,9 +169,10 @@ json create_body(const std::string& name, const json& module) {
   }
   for (const std::string& var : std::vector<std::string>{
            "IOTEDGE_IOTHUBHOSTNAME=contoso-hub.azure-devices.net", std::string("IOTEDGE_DEVICEID=") + kDeviceId,
-        "IOTEDGE_MODULEID=" + (name == "edgeAgent" || name == "edgeHub" ? "$" + name : name),
-        std::string("IOTEDGE_GATEWAYHOSTNAME=") + kDeviceId, "IOTEDGE_WORKLOADURI=unix:///var/run/iotedge/workload.sock",
-        "IOTEDGE_APIVERSION=2022-08-03", "IOTEDGE_AUTHSCHEME=sasToken", "IOTEDGE_MODULEGENERATIONID=638123456789012345"}) {
+           "IOTEDGE_MODULEID=" + (name == "edgeAgent" || name == "edgeHub" ? "$" + name : name),
+           std::string("IOTEDGE_GATEWAYHOSTNAME=") + kDeviceId,
+           "IOTEDGE_WORKLOADURI=unix:///var/run/iotedge/workload.sock", "IOTEDGE_APIVERSION=2022-08-03",
+           "IOTEDGE_AUTHSCHEME=sasToken", "IOTEDGE_MODULEGENERATIONID=638123456789012345"}) {
     env.push_back(var);
   }
   json& labels = body["Labels"];
@@ -261,8 +264,8 @@ class EngineModel : public testing::Test {
     std::vector<ModuleSpec> modules;
     for (const auto& [name, document] : inspected_) {
       auto result = module_from_inspect(document);
-      EXPECT_TRUE(result.problems.empty()) << name << ": " << result.problems.front().path << " "
-                                           << result.problems.front().message;
+      EXPECT_TRUE(result.problems.empty())
+          << name << ": " << result.problems.front().path << " " << result.problems.front().message;
       modules.push_back(std::move(result.module));
     }
     return analyze(engine_model(std::move(modules)), RuleCatalog::builtin(), options);
@@ -325,9 +328,8 @@ TEST_F(EngineModel, OnTheDeviceTheAgentIsItsOwnContainerWhateverOthersAreCalled)
   for (const auto& finding : findings) {
     if (finding.security_agent) EXPECT_EQ(finding.module, "legacy") << finding.rule_id;
   }
-  const auto privileged = std::find_if(findings.begin(), findings.end(), [](const Finding& f) {
-    return f.module == "legacy" && f.rule_id == "EGD001";
-  });
+  const auto privileged = std::find_if(findings.begin(), findings.end(),
+                                       [](const Finding& f) { return f.module == "legacy" && f.rule_id == "EGD001"; });
   ASSERT_NE(privileged, findings.end());
   EXPECT_EQ(privileged->severity, Severity::Low);
 }

@@ -6,7 +6,6 @@
 
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "../support/process.h"
@@ -20,7 +19,8 @@ using nlohmann::json;
 namespace {
 
 std::string multitool_or_fail(std::string& error) {
-  const std::filesystem::path prefix = std::filesystem::path(test::edgeguard_binary()).parent_path() / "tools" / "sarif";
+  const std::filesystem::path prefix =
+      std::filesystem::path(test::edgeguard_binary()).parent_path() / "tools" / "sarif";
   const auto result = test::run(
       {"bash", std::string(EDGEGUARD_SOURCE_DIR) + "/tests/tools/install-sarif-multitool.sh", prefix.string()}, 600s);
   if (result.exit_code != 0) {
@@ -57,8 +57,8 @@ Validation validate(const std::string& tool, const std::vector<std::string>& fil
   for (const auto& run : log["runs"]) {
     for (const auto& finding : run.value("results", json::array())) {
       const std::string level = finding.value("level", "warning");
-      const std::string text = finding.value("ruleId", "") + " " + finding["message"].dump() + " " +
-                               finding["locations"].dump();
+      const std::string text =
+          finding.value("ruleId", "") + " " + finding["message"].dump() + " " + finding["locations"].dump();
       if (level == "error") out.errors.push_back(text);
       if (level == "warning") out.warnings.push_back(text);
     }
@@ -97,8 +97,8 @@ TEST(ManifestSarif, MultitoolFindsNoErrorAndNoWarningInAnyReport) {
   const auto validation = validate(tool, reports, dir);
   EXPECT_EQ(validation.exit_code, 0) << validation.output;
   EXPECT_TRUE(validation.errors.empty()) << validation.errors.size() << " errors, first: " << validation.errors.front();
-  EXPECT_TRUE(validation.warnings.empty()) << validation.warnings.size()
-                                           << " warnings, first: " << validation.warnings.front();
+  EXPECT_TRUE(validation.warnings.empty())
+      << validation.warnings.size() << " warnings, first: " << validation.warnings.front();
 }
 
 TEST(ManifestSarif, ReportsValidateAgainstTheSarifSchemaItself) {
@@ -110,10 +110,11 @@ TEST(ManifestSarif, ReportsValidateAgainstTheSarifSchemaItself) {
   const std::string manifest = std::string(EDGEGUARD_TEST_DIR) + "/fixtures/manifest/shapes/modules-content.json";
   const auto report = test::run({test::edgeguard_binary(), "analyze-manifest", manifest, "--format", "sarif"});
   std::ofstream(dir / "report.sarif") << report.out;
-  const auto check = test::run({"/usr/bin/python3", "-c",
-                                "import json,sys,jsonschema;"
-                                "jsonschema.Draft7Validator(json.load(open(sys.argv[1]))).validate(json.load(open(sys.argv[2])))",
-                                schema, (dir / "report.sarif").string()});
+  const auto check =
+      test::run({"/usr/bin/python3", "-c",
+                 "import json,sys,jsonschema;"
+                 "jsonschema.Draft7Validator(json.load(open(sys.argv[1]))).validate(json.load(open(sys.argv[2])))",
+                 schema, (dir / "report.sarif").string()});
   EXPECT_EQ(check.exit_code, 0) << check.err;
 }
 
@@ -124,7 +125,8 @@ TEST(ManifestSarif, TheValidatorRejectsABrokenReport) {
   ASSERT_FALSE(tool.empty()) << error;
   test::TempDir dir;
   const std::string broken = (dir / "broken.sarif").string();
-  std::ofstream(broken) << R"({"version":"2.1.0","runs":[{"tool":{"driver":{}},"results":[{"level":"severe","message":{"text":"x"}}]}]})";
+  std::ofstream(broken)
+      << R"({"version":"2.1.0","runs":[{"tool":{"driver":{}},"results":[{"level":"severe","message":{"text":"x"}}]}]})";
   const auto validation = validate(tool, {broken}, dir);
   EXPECT_FALSE(validation.errors.empty()) << validation.output;  // (with --output it still exits 0)
 }

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
-
 #include <nlohmann/json.hpp>
 
 #include "../support/process.h"
@@ -49,9 +48,11 @@ TEST(AnalyzeManifestCommand, TextNamesFileLineSeverityRuleModulePathAndFix) {
   const std::string expected_prefix = kFixtures + "rules/EGD001.positive.json:";
   EXPECT_EQ(result.out.rfind(expected_prefix, 0), 0u) << result.out;
   EXPECT_NE(result.out.find(": critical EGD001 [sensor] runs privileged"), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find(
-                "    path: /modulesContent/$edgeAgent/properties.desired/modules/sensor/settings/createOptions/HostConfig/Privileged"),
-            std::string::npos);
+  EXPECT_NE(
+      result.out.find(
+          "    path: "
+          "/modulesContent/$edgeAgent/properties.desired/modules/sensor/settings/createOptions/HostConfig/Privileged"),
+      std::string::npos);
   EXPECT_NE(result.out.find("    fix:  Remove HostConfig.Privileged"), std::string::npos);
   EXPECT_NE(result.out.find("1 finding (1 critical, 0 high, 0 medium, 0 low); 1 at or above low"), std::string::npos)
       << result.out;
@@ -109,9 +110,11 @@ TEST(AnalyzeManifestCommand, UnreadableInputExitsTwoNamingFileLineAndJsonLocatio
       {malformed + "truncated.json", malformed + "truncated.json:"},
       {malformed + "truncated.json", ": not valid JSON: syntax error"},
       {malformed + "create-options-not-json.json",
-       ": /modulesContent/$edgeAgent/properties.desired/modules/sensor/settings/createOptions: createOptions is not valid JSON"},
+       ": /modulesContent/$edgeAgent/properties.desired/modules/sensor/settings/createOptions: createOptions is not "
+       "valid JSON"},
       {malformed + "wrong-types.json",
-       "settings/createOptions/HostConfig/Privileged: expected a boolean (true or false, also as a string), got a string \"yes\""},
+       "settings/createOptions/HostConfig/Privileged: expected a boolean (true or false, also as a string), got a "
+       "string \"yes\""},
       {malformed + "wrong-types.json", "the manifest cannot be analysed (3 problems)"},
       {malformed + "chunk-gap.json", "\"createOptions01\" was expected"},
       {malformed + "modules-not-object.json", "/properties.desired/modules: expected an object, got an array"},

@@ -57,8 +57,9 @@ TEST(ManifestReader, ReadsTheModulesContentShape) {
   // "Privileged": "true" (a string) reads as true, as edgeAgent reads it.
   ASSERT_EQ(legacy->container.privileged.size(), 1u);
   EXPECT_TRUE(legacy->container.privileged[0].value);
-  EXPECT_EQ(legacy->container.privileged[0].path,
-            "/modulesContent/$edgeAgent/properties.desired/modules/legacy/settings/createOptions/HostConfig/Privileged");
+  EXPECT_EQ(
+      legacy->container.privileged[0].path,
+      "/modulesContent/$edgeAgent/properties.desired/modules/legacy/settings/createOptions/HostConfig/Privileged");
   ASSERT_EQ(legacy->env.size(), 1u);
   EXPECT_EQ(legacy->env[0].name, "DB_PASSWORD");
   ASSERT_EQ(result.model.registry_credentials.size(), 1u);
@@ -90,8 +91,9 @@ TEST(ManifestReader, ReadsADeploymentTemplateWithObjectCreateOptionsAndPlacehold
   EXPECT_EQ(sample->image.value, "${MODULES.SampleModule}");
   ASSERT_EQ(sample->container.mounts.size(), 1u);
   // Object-form createOptions: the path is a real pointer into the file.
-  EXPECT_EQ(sample->container.mounts[0].path,
-            "/modulesContent/$edgeAgent/properties.desired/modules/SampleModule/settings/createOptions/HostConfig/Binds/0");
+  EXPECT_EQ(
+      sample->container.mounts[0].path,
+      "/modulesContent/$edgeAgent/properties.desired/modules/SampleModule/settings/createOptions/HostConfig/Binds/0");
   EXPECT_TRUE(result.locator.find(sample->container.mounts[0].path).known());
   EXPECT_EQ(result.locator.find(sample->container.mounts[0].path).line, 58u);
   ASSERT_EQ(result.model.registry_credentials.size(), 1u);
@@ -125,8 +127,9 @@ TEST(ManifestReader, JoinsCreateOptionsChunksInOrderWhateverTheCaseOfTheirKeys) 
   ASSERT_EQ(gateway->container.memory.size(), 1u);
   EXPECT_EQ(gateway->container.memory[0].value, 268435456);
   // Paths continue below the first chunk as if the joined text were an object.
-  EXPECT_EQ(gateway->container.privileged[0].path,
-            "/modulesContent/$edgeAgent/properties.desired/modules/gateway/settings/createOptions/HostConfig/Privileged");
+  EXPECT_EQ(
+      gateway->container.privileged[0].path,
+      "/modulesContent/$edgeAgent/properties.desired/modules/gateway/settings/createOptions/HostConfig/Privileged");
 }
 
 TEST(ManifestReader, ChunksAreJoinedAtArbitraryPositions) {
@@ -169,13 +172,13 @@ TEST(ManifestReader, ReadsValuesLenientlyAsEdgeAgentDoes) {
 
 TEST(ManifestReader, KeepsEveryCaseVariantOfADuplicatedSettingSoNoneCanHide) {
   Problems problems;
-  const auto options =
-      parse_create_options(R"({"HostConfig":{"Privileged":false,"privileged":true},"hostconfig":{"CapAdd":["ALL"]}})",
-                           "", problems);
+  const auto options = parse_create_options(
+      R"({"HostConfig":{"Privileged":false,"privileged":true},"hostconfig":{"CapAdd":["ALL"]}})", "", problems);
   ASSERT_TRUE(options);
   const ContainerSettings settings = read_create_options(*options, "", problems);
   ASSERT_EQ(settings.privileged.size(), 2u);
-  EXPECT_TRUE(std::any_of(settings.privileged.begin(), settings.privileged.end(), [](const auto& s) { return s.value; }));
+  EXPECT_TRUE(
+      std::any_of(settings.privileged.begin(), settings.privileged.end(), [](const auto& s) { return s.value; }));
   ASSERT_EQ(settings.cap_add.size(), 1u);
   EXPECT_EQ(settings.cap_add[0].path, "/hostconfig/CapAdd/0");
 }
@@ -214,14 +217,16 @@ TEST(ManifestReader, NumbersTooLargeForJsonAreProblemsNotExceptions) {
 TEST(ManifestReader, CreateOptionsThatAreNotJsonNameTheModuleAndCharacter) {
   const auto result = read_fixture("malformed/create-options-not-json.json");
   ASSERT_EQ(result.problems.size(), 1u) << problems_text(result.problems);
-  EXPECT_EQ(result.problems[0].path, "/modulesContent/$edgeAgent/properties.desired/modules/sensor/settings/createOptions");
+  EXPECT_EQ(result.problems[0].path,
+            "/modulesContent/$edgeAgent/properties.desired/modules/sensor/settings/createOptions");
   EXPECT_NE(result.problems[0].message.find("createOptions is not valid JSON (character"), std::string::npos);
   EXPECT_TRUE(result.problems[0].position.known());
 }
 
 TEST(ManifestReader, WrongTypesNameEachSetting) {
   const auto result = read_fixture("malformed/wrong-types.json");
-  const std::string base = "/modulesContent/$edgeAgent/properties.desired/modules/sensor/settings/createOptions/HostConfig/";
+  const std::string base =
+      "/modulesContent/$edgeAgent/properties.desired/modules/sensor/settings/createOptions/HostConfig/";
   std::vector<std::string> paths;
   for (const auto& problem : result.problems) paths.push_back(problem.path);
   std::sort(paths.begin(), paths.end());
@@ -240,8 +245,10 @@ TEST(ManifestReader, StructuralProblemsAreReported) {
     const char* path;
     const char* message;
   } cases[] = {
-      {"malformed/modules-not-object.json", "/modulesContent/$edgeAgent/properties.desired/modules", "expected an object"},
-      {"malformed/chunk-gap.json", "/modulesContent/$edgeAgent/properties.desired/modules/sensor/settings/createOptions02",
+      {"malformed/modules-not-object.json", "/modulesContent/$edgeAgent/properties.desired/modules",
+       "expected an object"},
+      {"malformed/chunk-gap.json",
+       "/modulesContent/$edgeAgent/properties.desired/modules/sensor/settings/createOptions02",
        "\"createOptions01\" was expected"},
       {"malformed/env-not-object.json", "/modulesContent/$edgeAgent/properties.desired/modules/sensor/env/DB_PASSWORD",
        "expected {\"value\": ...}, got a string"},
@@ -253,7 +260,8 @@ TEST(ManifestReader, StructuralProblemsAreReported) {
     const auto result = read_fixture(c.fixture);
     ASSERT_EQ(result.problems.size(), 1u) << c.fixture << "\n" << problems_text(result.problems);
     EXPECT_EQ(result.problems[0].path, c.path) << c.fixture;
-    EXPECT_NE(result.problems[0].message.find(c.message), std::string::npos) << c.fixture << ": " << result.problems[0].message;
+    EXPECT_NE(result.problems[0].message.find(c.message), std::string::npos)
+        << c.fixture << ": " << result.problems[0].message;
   }
 }
 
@@ -294,7 +302,8 @@ TEST(RouteParser, ReadsSourceConditionAndSink) {
   EXPECT_EQ(plain->source, "/messages/modules/edgeguard/*");
   EXPECT_TRUE(plain->condition.empty());
   EXPECT_EQ(plain->sink, "$upstream");
-  const auto conditional = parse_route("from /messages/* where $body.text = 'go INTO it' into BrokeredEndpoint(\"/modules/a/inputs/b\")");
+  const auto conditional =
+      parse_route("from /messages/* where $body.text = 'go INTO it' into BrokeredEndpoint(\"/modules/a/inputs/b\")");
   ASSERT_TRUE(conditional);
   EXPECT_EQ(conditional->condition, "$body.text = 'go INTO it'");
   EXPECT_EQ(conditional->sink, "BrokeredEndpoint(\"/modules/a/inputs/b\")");
@@ -321,8 +330,8 @@ TEST(ImageReference, SplitsRegistryPathTagAndDigest) {
 }
 
 TEST(Placeholders, TemplateForms) {
-  for (const char* text : {"${DB_PASSWORD}", "$CONTAINER_REGISTRY_PASSWORD_myacr", "$ACR_PASSWORD", "__REGISTRY_PASSWORD__",
-                           "<CR.Password>", "#{password}#"}) {
+  for (const char* text : {"${DB_PASSWORD}", "$CONTAINER_REGISTRY_PASSWORD_myacr", "$ACR_PASSWORD",
+                           "__REGISTRY_PASSWORD__", "<CR.Password>", "#{password}#"}) {
     EXPECT_TRUE(is_placeholder(text)) << text;
   }
   for (const char* text : {"$ecretPa55", "hunter2", "__x", "$upstream", "<not a name>", "$a_b"}) {

@@ -43,14 +43,16 @@ std::vector<Finding> analyze_fixture(const std::string& name, const AnalysisOpti
 
 std::vector<Finding> of_rule(const std::vector<Finding>& findings, std::string_view id) {
   std::vector<Finding> out;
-  std::copy_if(findings.begin(), findings.end(), std::back_inserter(out), [&](const Finding& f) { return f.rule_id == id; });
+  std::copy_if(findings.begin(), findings.end(), std::back_inserter(out),
+               [&](const Finding& f) { return f.rule_id == id; });
   return out;
 }
 
 std::string listing(const std::vector<Finding>& findings) {
   std::string out;
   for (const auto& f : findings) {
-    out += std::string(to_string(f.severity)) + " " + f.rule_id + " [" + f.module + "] " + f.path + ": " + f.message + "\n";
+    out += std::string(to_string(f.severity)) + " " + f.rule_id + " [" + f.module + "] " + f.path + ": " + f.message +
+           "\n";
   }
   return out;
 }
@@ -106,7 +108,8 @@ TEST(RuleCatalog, ErrorsNameTheFileAndJsonPath) {
   EXPECT_NE(error_of(bad).find("rule \"EGD001\" is missing"), std::string::npos) << error_of(bad);
   bad = document;
   bad["secrets"]["envNames"][0] = "(unclosed";
-  EXPECT_NE(error_of(bad).find("/secrets/envNames/0: not a valid regular expression"), std::string::npos) << error_of(bad);
+  EXPECT_NE(error_of(bad).find("/secrets/envNames/0: not a valid regular expression"), std::string::npos)
+      << error_of(bad);
   bad = document;
   bad["rules"][0]["messages"].erase("default");
   EXPECT_NE(error_of(bad).find("/rules/0/messages: missing the \"default\" message"), std::string::npos);
@@ -133,7 +136,8 @@ TEST_P(EveryRule, FiresOnItsPositiveFixtureAndNotOnItsNegative) {
   EXPECT_EQ(hits[0].message.find('{'), std::string::npos) << "unfilled placeholder: " << hits[0].message;
 
   const auto negative = analyze_fixture("rules/" + id + ".negative.json");
-  EXPECT_TRUE(of_rule(negative, id).empty()) << id << " fired on its negative fixture:\n" << listing(of_rule(negative, id));
+  EXPECT_TRUE(of_rule(negative, id).empty()) << id << " fired on its negative fixture:\n"
+                                             << listing(of_rule(negative, id));
 }
 
 INSTANTIATE_TEST_SUITE_P(ManifestRules, EveryRule, testing::ValuesIn([] {
@@ -194,14 +198,16 @@ TEST(ManifestRules, SensitivePathsByReadOnlyAncestorAndSymlink) {
 }
 
 TEST(ManifestRules, BindsMountsAndDevicesInEveryForm) {
-  const auto findings = analyze_text(one_module(
-      {{"HostConfig",
-        {{"Binds", {"/var/run/docker.sock:/var/run/docker.sock:ro,z", "data-volume:/data", "/srv/app:/app"}},
-         {"Mounts", {{{"Type", "bind"}, {"Source", "/proc"}, {"Target", "/host/proc"}, {"ReadOnly", true}},
-                     {{"Type", "volume"}, {"Source", "/var/lib/docker"}, {"Target", "/x"}}}},
-         {"Devices", {{{"PathOnHost", "/dev/ttyUSB0"}, {"PathInContainer", "/dev/ttyUSB0"}},
+  const auto findings = analyze_text(
+      one_module({{"HostConfig",
+                   {{"Binds", {"/var/run/docker.sock:/var/run/docker.sock:ro,z", "data-volume:/data", "/srv/app:/app"}},
+                    {"Mounts",
+                     {{{"Type", "bind"}, {"Source", "/proc"}, {"Target", "/host/proc"}, {"ReadOnly", true}},
+                      {{"Type", "volume"}, {"Source", "/var/lib/docker"}, {"Target", "/x"}}}},
+                    {"Devices",
+                     {{{"PathOnHost", "/dev/ttyUSB0"}, {"PathInContainer", "/dev/ttyUSB0"}},
                       {{"PathOnHost", "/dev/mmcblk0"}, {"PathInContainer", "/dev/disk"}}}},
-         {"DeviceCgroupRules", {"c 188:* rmw", "a *:* rwm"}}}}}));
+                    {"DeviceCgroupRules", {"c 188:* rmw", "a *:* rwm"}}}}}));
   EXPECT_EQ(find(findings, "EGD010", "/Binds/0")->severity, Severity::Critical);
   EXPECT_FALSE(find(findings, "EGD010", "/Binds/1"));
   EXPECT_FALSE(find(findings, "EGD010", "/Binds/2"));
@@ -214,7 +220,8 @@ TEST(ManifestRules, BindsMountsAndDevicesInEveryForm) {
 }
 
 TEST(ManifestRules, HostNetworkThroughEndpointsConfigAlone) {
-  const auto findings = analyze_text(one_module(json::parse(R"({"NetworkingConfig":{"EndpointsConfig":{"host":{}}}})")));
+  const auto findings =
+      analyze_text(one_module(json::parse(R"({"NetworkingConfig":{"EndpointsConfig":{"host":{}}}})")));
   const Finding* endpoint = find(findings, "EGD003", "/NetworkingConfig/EndpointsConfig/host");
   ASSERT_TRUE(endpoint) << listing(findings);
   EXPECT_EQ(endpoint->severity, Severity::High);
@@ -247,7 +254,9 @@ TEST(ManifestRules, SecurityAgentNeedsAreLowButNothingElse) {
                              "/var/log:/host/var/log"]},
     "Env": ["HUB_KEY=SharedAccessKey=abcdefgh"]})");
   const auto agent = analyze_text(one_module(options, "edgeguard", "myacr.azurecr.io/edgeguard:0.1.0@sha256:0123"));
-  const auto severity_of = [](const Finding* f) { return f ? std::string(to_string(f->severity)) : std::string("none"); };
+  const auto severity_of = [](const Finding* f) {
+    return f ? std::string(to_string(f->severity)) : std::string("none");
+  };
   EXPECT_EQ(severity_of(find(agent, "EGD001")), "low");
   EXPECT_TRUE(find(agent, "EGD001")->security_agent);
   EXPECT_NE(find(agent, "EGD001")->message.find("needed by the security agent"), std::string::npos);
@@ -259,15 +268,15 @@ TEST(ManifestRules, SecurityAgentNeedsAreLowButNothingElse) {
   EXPECT_EQ(severity_of(find(agent, "EGD002", "/CapAdd/2")), "critical");  // SYS_MODULE: not a need
   EXPECT_EQ(severity_of(find(agent, "EGD010", "/Binds/0")), "low");
   EXPECT_EQ(severity_of(find(agent, "EGD010", "/Binds/1")), "low");
-  EXPECT_EQ(severity_of(find(agent, "EGD010", "/Binds/2")), "high");  // IoT Edge secrets: never lowered
+  EXPECT_EQ(severity_of(find(agent, "EGD010", "/Binds/2")), "high");    // IoT Edge secrets: never lowered
   EXPECT_EQ(severity_of(find(agent, "EGD010", "/Binds/3")), "medium");  // writable: never lowered
-  EXPECT_EQ(severity_of(find(agent, "EGD041")), "high");  // secrets: never lowered
+  EXPECT_EQ(severity_of(find(agent, "EGD041")), "high");                // secrets: never lowered
 
   // The same settings under another name, or the agent's name on another image: nothing lowered.
-  for (const auto& [name, image] : std::vector<std::pair<std::string, std::string>>{
-           {"sensor", "myacr.azurecr.io/edgeguard:0.1.0@sha256:0123"},
-           {"edgeguard", "evil.example.com/miner:1@sha256:0123"},
-           {"edgeguard", "${MODULES.edgeguard}"}}) {
+  for (const auto& [name, image] :
+       std::vector<std::pair<std::string, std::string>>{{"sensor", "myacr.azurecr.io/edgeguard:0.1.0@sha256:0123"},
+                                                        {"edgeguard", "evil.example.com/miner:1@sha256:0123"},
+                                                        {"edgeguard", "${MODULES.edgeguard}"}}) {
     const auto impostor = analyze_text(one_module(options, name, image));
     EXPECT_EQ(severity_of(find(impostor, "EGD001")), "critical") << name << " " << image;
     EXPECT_EQ(severity_of(find(impostor, "EGD010", "/Binds/1")), "critical") << name << " " << image;
@@ -276,17 +285,18 @@ TEST(ManifestRules, SecurityAgentNeedsAreLowButNothingElse) {
 }
 
 TEST(ManifestRules, DockerSocketWritableIsCriticalEvenForTheAgent) {
-  const auto findings = analyze_text(one_module(
-      {{"HostConfig", {{"Binds", {"/var/run/docker.sock:/var/run/docker.sock"}}}}}, "edgeguard", "myacr.azurecr.io/edgeguard:1"));
+  const auto findings =
+      analyze_text(one_module({{"HostConfig", {{"Binds", {"/var/run/docker.sock:/var/run/docker.sock"}}}}}, "edgeguard",
+                              "myacr.azurecr.io/edgeguard:1"));
   EXPECT_EQ(find(findings, "EGD010")->severity, Severity::Critical);
   EXPECT_FALSE(find(findings, "EGD010")->security_agent);
 }
 
 TEST(ManifestRules, ClassicAzureSecurityModuleIsRecognisedWithItsDocumentedOptions) {
-  const auto findings = analyze_text(one_module(
-      json::parse(R"({"NetworkingConfig":{"EndpointsConfig":{"host":{}}},
+  const auto findings =
+      analyze_text(one_module(json::parse(R"({"NetworkingConfig":{"EndpointsConfig":{"host":{}}},
                       "HostConfig":{"Privileged":true,"NetworkMode":"host","PidMode":"host","Binds":["/:/host"]}})"),
-      "azureiotsecurity", "mcr.microsoft.com/ascforiot/azureiotsecurity:1.0.2"));
+                              "azureiotsecurity", "mcr.microsoft.com/ascforiot/azureiotsecurity:1.0.2"));
   EXPECT_EQ(find(findings, "EGD001")->severity, Severity::Low);
   EXPECT_EQ(find(findings, "EGD003", "/HostConfig/NetworkMode")->severity, Severity::Low);
   EXPECT_FALSE(find(findings, "EGD003", "/EndpointsConfig/host"));  // the same finding as NetworkMode
@@ -314,14 +324,14 @@ TEST(ManifestRules, RoutesAreCheckedOnlyForTheRecognisedAgentAndOnlyWhenTheTable
 }
 
 TEST(ManifestRules, FindingsNeverContainSecretValues) {
-  for (const char* fixture : {"rules/EGD040.positive.json", "rules/EGD041.positive.json", "shapes/deployment.template.json",
-                              "shapes/modules-content.json"}) {
+  for (const char* fixture : {"rules/EGD040.positive.json", "rules/EGD041.positive.json",
+                              "shapes/deployment.template.json", "shapes/modules-content.json"}) {
     const auto manifest = read_manifest(fixture_text(fixture));
     ASSERT_TRUE(manifest.ok());
     auto findings = analyze(manifest.model);
     locate_findings(findings, manifest.locator);
-    const ReportInput input{fixture, manifest.shape, manifest.model.modules.size(), findings, RuleCatalog::builtin(),
-                            Severity::Low};
+    const ReportInput input{fixture,  manifest.shape,         manifest.model.modules.size(),
+                            findings, RuleCatalog::builtin(), Severity::Low};
     for (const std::string& report : {render_text(input), render_json(input), render_sarif(input)}) {
       for (const char* secret : {"hunter2", "s3cr3t-Passw0rd", "c2VjcmV0c2VjcmV0c2VjcmV0", "PLAINTEXT-SECRET"}) {
         EXPECT_EQ(report.find(secret), std::string::npos) << fixture << " shows " << secret;
@@ -353,7 +363,8 @@ TEST(ManifestRules, SecretDetectionByNameAndByValue) {
   json& env = manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["m"]["env"];
   manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["m"]["settings"] = {
       {"image", "a/m:1@sha256:00"},
-      {"createOptions", R"({"Env":["STORAGE=DefaultEndpointsProtocol=https;AccountName=x;AccountKey=abc123==","PLAIN=ok"]})"}};
+      {"createOptions",
+       R"({"Env":["STORAGE=DefaultEndpointsProtocol=https;AccountName=x;AccountKey=abc123==","PLAIN=ok"]})"}};
   env["dbPassword"] = {{"value", "hunter2"}};
   env["CLIENT_SECRET"] = {{"value", "abc"}};
   env["MQTT_URL"] = {{"value", "mqtts://user:pa55@broker:8883"}};
