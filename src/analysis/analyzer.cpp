@@ -7,27 +7,13 @@
 
 #include "analysis/checks.h"
 #include "analysis/image_reference.h"
+#include "analysis/printable.h"
 #include "core/strings.h"
 
 namespace edgeguard::analysis {
 namespace {
 
 constexpr size_t kMaxShownValue = 120;
-
-// A manifest value as it may appear in a message: one line, printable, bounded.
-std::string shown_value(std::string_view value) {
-  std::string out;
-  out.reserve(std::min(value.size(), kMaxShownValue));
-  for (const char c : value) {
-    if (out.size() >= kMaxShownValue) {
-      out += "...";
-      break;
-    }
-    const auto byte = static_cast<unsigned char>(c);
-    out += (byte < 0x20 || byte == 0x7f) ? '?' : c;
-  }
-  return out;
-}
 
 std::string fill(const std::string& text, const MessageVars& vars) {
   std::string out;
@@ -39,7 +25,7 @@ std::string fill(const std::string& text, const MessageVars& vars) {
         const std::string_view name(text.data() + i + 1, close - i - 1);
         const auto var = std::find_if(vars.begin(), vars.end(), [&](const auto& v) { return v.first == name; });
         if (var != vars.end()) {
-          out += shown_value(var->second);
+          out += printable(var->second, kMaxShownValue);
           i = close;
           continue;
         }

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "analysis/finding_events.h"
+#include "analysis/printable.h"
 #include "core/strings.h"
 
 namespace edgeguard::analysis {
@@ -100,8 +101,8 @@ std::string render_text(const ReportInput& input) {
   std::set<std::string, std::less<>> explained;  // the fix is shown with a rule's first finding
   for (const auto& finding : input.findings) {
     out += describe_position(input.file, finding.position) + ": " + std::string(to_string(finding.severity)) + " " +
-           finding.rule_id + " [" + finding.module + "] " + finding.message + "\n";
-    out += "    path: " + finding.path + "\n";
+           finding.rule_id + " [" + printable(finding.module) + "] " + finding.message + "\n";
+    out += "    path: " + printable(finding.path) + "\n";
     if (explained.insert(finding.rule_id).second) out += "    fix:  " + finding.remediation + "\n";
   }
   if (!input.findings.empty()) out += "\n";

@@ -8,6 +8,7 @@
 #include "analysis/analyzer.h"
 #include "analysis/manifest_reader.h"
 #include "analysis/manifest_report.h"
+#include "analysis/printable.h"
 #include "app/exit_codes.h"
 
 namespace edgeguard {
@@ -53,7 +54,7 @@ std::string where(const std::string& file, const InputProblem& problem) {
   std::string out = describe_position(file, problem.position);
   out += ": ";
   if (!problem.path.empty()) {
-    out += problem.path;
+    out += printable(problem.path);
     out += ": ";
   }
   return out;
@@ -73,6 +74,7 @@ int analyze_manifest(const AnalyzeManifestOptions& options, std::ostream& out, s
   }
 
   std::optional<RuleCatalog> custom_rules;
+  const RuleCatalog* catalog = nullptr;
   try {
     if (options.rules_file) {
       std::string error;
@@ -82,12 +84,14 @@ int analyze_manifest(const AnalyzeManifestOptions& options, std::ostream& out, s
         return exit_code::kBadInput;
       }
       custom_rules = RuleCatalog::parse(*text, options.rules_file->string());
+      catalog = &*custom_rules;
+    } else {
+      catalog = &RuleCatalog::builtin();
     }
   } catch (const RuleCatalogError& error) {
     err << "edgeguard: " << error.what() << "\n";
     return exit_code::kBadInput;
   }
-  const RuleCatalog& catalog = custom_rules ? *custom_rules : RuleCatalog::builtin();
 
   std::string error;
   const auto text = read_input(options.file, kMaxManifestBytes, error);
@@ -107,10 +111,10 @@ int analyze_manifest(const AnalyzeManifestOptions& options, std::ostream& out, s
   AnalysisOptions analysis_options;
   analysis_options.agent.module_names = options.agent_modules;
   analysis_options.agent.image_patterns = options.agent_images;
-  std::vector<Finding> findings = analyze(manifest.model, catalog, analysis_options);
+  std::vector<Finding> findings = analyze(manifest.model, *catalog, analysis_options);
   locate_findings(findings, manifest.locator);
 
-  const ReportInput report{name, manifest.shape, manifest.model.modules.size(), findings, catalog, *threshold};
+  const ReportInput report{name, manifest.shape, manifest.model.modules.size(), findings, *catalog, *threshold};
   if (options.format == "json") {
     out << render_json(report);
   } else if (options.format == "sarif") {

@@ -358,6 +358,17 @@ TEST(ManifestRules, HugeEnvironmentValuesAreScannedWithinBounds) {
   EXPECT_NE(findings[0].message.find("connection string"), std::string::npos);
 }
 
+TEST(ManifestRules, TextReportCannotBeForgedByModuleNames) {
+  const std::string manifest = one_module({{"HostConfig", {{"Privileged", true}}}}, "m\nfake.json:1:1: low EGD000 [x] ok");
+  const auto parsed = read_manifest(manifest);
+  ASSERT_TRUE(parsed.ok());
+  const auto findings = analyze(parsed.model);
+  const ReportInput input{"m.json", parsed.shape, 1, findings, RuleCatalog::builtin(), Severity::Low};
+  const std::string text = render_text(input);
+  EXPECT_EQ(text.find("\nfake.json"), std::string::npos) << text;
+  EXPECT_NE(text.find("[m?fake.json:1:1: low EGD000 [x] ok]"), std::string::npos) << text;
+}
+
 TEST(ManifestRules, SecretDetectionByNameAndByValue) {
   json manifest;
   json& env = manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["m"]["env"];
