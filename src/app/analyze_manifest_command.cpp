@@ -1,5 +1,6 @@
 #include "app/analyze_manifest_command.h"
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -61,6 +62,31 @@ std::string where(const std::string& file, const InputProblem& problem) {
 }
 
 }  // namespace
+
+CLI::App* add_analyze_manifest_command(CLI::App& app, AnalyzeManifestOptions& options) {
+  auto* command =
+      app.add_subcommand("analyze-manifest",
+                         "Check an IoT Edge deployment manifest against the deployment rules (exit 0: clean, "
+                         "1: findings at or above --fail-on, 2: unreadable input)");
+  command
+      ->add_option("FILE", options.file,
+                   "Deployment manifest: modulesContent, at-scale deployment or deployment.template.json "
+                   "(- reads standard input)")
+      ->required();
+  command->add_option("--format", options.format, "text (default), json or sarif")
+      ->check(CLI::IsMember({"text", "json", "sarif"}));
+  command
+      ->add_option("--fail-on", options.fail_on,
+                   "Exit 1 when a finding is at or above this severity: low (default), medium, high, critical")
+      ->check(CLI::IsMember({"low", "medium", "high", "critical"}));
+  command->add_option("--rules", options.rules_file, "Rules file to use instead of the built-in rules");
+  command->add_option("--agent-module", options.agent_modules,
+                      "Module name of the security agent (repeatable; default: edgeguard, azureiotsecurity)");
+  command->add_option("--agent-image", options.agent_images,
+                      "Image repository pattern of the security agent (repeatable; default: */edgeguard, edgeguard, "
+                      "mcr.microsoft.com/ascforiot/azureiotsecurity)");
+  return command;
+}
 
 int analyze_manifest(const AnalyzeManifestOptions& options, std::ostream& out, std::ostream& err) {
   const auto threshold = parse_severity(options.fail_on);

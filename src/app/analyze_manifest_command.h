@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+namespace CLI {
+class App;
+}
+
 namespace edgeguard {
 
 struct AnalyzeManifestOptions {
@@ -17,6 +21,9 @@ struct AnalyzeManifestOptions {
   std::vector<std::string> agent_modules;           // security agent module names (default: the rules file's)
   std::vector<std::string> agent_images;            // security agent image repository patterns
 };
+
+// Adds the subcommand and its options to the command line, filling `options`.
+CLI::App* add_analyze_manifest_command(CLI::App& app, AnalyzeManifestOptions& options);
 
 // Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 the manifest (or
 // the rules file) could not be read; every problem is named on `err` with file, line:column and

@@ -42,24 +42,7 @@ int main(int argc, char** argv) {
   run_command->add_option("--log-level", run.log_level, "trace, debug, info, warn, error, critical or off");
 
   edgeguard::AnalyzeManifestOptions analyze;
-  auto* analyze_command = app.add_subcommand(
-      "analyze-manifest", "Check an IoT Edge deployment manifest against the deployment rules (exit 0: clean, "
-                          "1: findings at or above --fail-on, 2: unreadable input)");
-  analyze_command->add_option("FILE", analyze.file,
-                              "Deployment manifest: modulesContent, at-scale deployment or deployment.template.json "
-                              "(- reads standard input)")
-      ->required();
-  analyze_command->add_option("--format", analyze.format, "text (default), json or sarif")
-      ->check(CLI::IsMember({"text", "json", "sarif"}));
-  analyze_command->add_option("--fail-on", analyze.fail_on,
-                              "Exit 1 when a finding is at or above this severity: low (default), medium, high, critical")
-      ->check(CLI::IsMember({"low", "medium", "high", "critical"}));
-  analyze_command->add_option("--rules", analyze.rules_file, "Rules file to use instead of the built-in rules");
-  analyze_command->add_option("--agent-module", analyze.agent_modules,
-                              "Module name of the security agent (repeatable; default: edgeguard, azureiotsecurity)");
-  analyze_command->add_option("--agent-image", analyze.agent_images,
-                              "Image repository pattern of the security agent (repeatable; default: */edgeguard, "
-                              "edgeguard, mcr.microsoft.com/ascforiot/azureiotsecurity)");
+  CLI::App* analyze_command = edgeguard::add_analyze_manifest_command(app, analyze);
 
   app.add_subcommand("version", "Print the version and exit")->callback([] {
     std::cout << "edgeguard " << EDGEGUARD_VERSION << "\n";
