@@ -73,7 +73,12 @@ struct Frame {
   bool is_array = false;
   size_t index = 0;
   std::string pointer;
+  bool indexed = true;  // false below kMaxIndexedDepth: positions there fall back to an ancestor
 };
+
+// Findings and problems never point deeper than this; not indexing deeper keeps a crafted,
+// deeply nested document from costing memory quadratic in its depth.
+constexpr size_t kMaxIndexedDepth = 64;
 
 }  // namespace
 
@@ -127,7 +132,8 @@ JsonLocator::JsonLocator(std::string_view text) {
   const auto read_member_key = [&](const Frame& frame) {
     cursor.skip_whitespace();
     if (cursor.peek() != '"') return false;
-    pointer = pointer_append(frame.pointer, decode_key(cursor.skip_string()));
+    const std::string_view key = cursor.skip_string();
+    pointer = frame.indexed ? pointer_append(frame.pointer, decode_key(key)) : std::string();
     cursor.skip_whitespace();
     if (cursor.peek() != ':') return false;
     cursor.advance();
@@ -138,18 +144,20 @@ JsonLocator::JsonLocator(std::string_view text) {
     // A value starts here.
     cursor.skip_whitespace();
     if (cursor.at_end()) return;
-    positions_.insert_or_assign(pointer, cursor.position());
+    const bool indexed = stack.empty() || stack.back().indexed;
+    if (indexed) positions_.insert_or_assign(pointer, cursor.position());
     const char c = cursor.peek();
     bool value_done = true;
     if (c == '{' || c == '[') {
       cursor.advance();
-      stack.push_back(Frame{c == '[', 0, pointer});
+      stack.push_back(
+          Frame{c == '[', 0, indexed ? pointer : std::string(), indexed && stack.size() < kMaxIndexedDepth});
       cursor.skip_whitespace();
       if (cursor.peek() == (c == '[' ? ']' : '}')) {
         cursor.advance();
         stack.pop_back();
       } else if (c == '[') {
-        pointer = pointer_append(stack.back().pointer, size_t{0});
+        pointer = stack.back().indexed ? pointer_append(stack.back().pointer, size_t{0}) : std::string();
         value_done = false;
       } else {
         if (!read_member_key(stack.back())) return;
@@ -171,7 +179,8 @@ JsonLocator::JsonLocator(std::string_view text) {
       if (after == ',') {
         cursor.advance();
         if (frame.is_array) {
-          pointer = pointer_append(frame.pointer, ++frame.index);
+          ++frame.index;
+          pointer = frame.indexed ? pointer_append(frame.pointer, frame.index) : std::string();
         } else if (!read_member_key(frame)) {
           return;
         }

@@ -59,6 +59,13 @@ std::string json_type_name(const json& value) {
 }
 
 std::string json_shown(const json& value) {
+  // Containers are not dumped: dumping recurses, and a crafted manifest can nest arbitrarily deep.
+  if (value.is_array() || value.is_object()) {
+    std::string text(1, value.is_array() ? '[' : '{');
+    text += std::to_string(value.size());
+    text += value.is_array() ? " items]" : " members}";
+    return text;
+  }
   std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
   if (text.size() > 60) text = text.substr(0, 57) + "...";
   return text;

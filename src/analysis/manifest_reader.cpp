@@ -198,7 +198,9 @@ class Reader {
       if (chunk.value->is_string()) {
         joined += chunk.value->get_ref<const std::string&>();
       } else if (!chunk.value->is_null()) {
-        joined += chunk.value->dump();
+        problems_.push_back({pointer_append(settings_path, chunk.key),
+                             "expected a createOptions chunk (a string), got " + json_type_name(*chunk.value)});
+        return read_create_options(json::object(), path, problems_);
       }
     }
     Problems parse_problems;

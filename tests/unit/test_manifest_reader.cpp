@@ -203,6 +203,24 @@ TEST(ManifestReader, TruncatedJsonNamesLineAndColumn) {
   EXPECT_GT(result.problems[0].position.column, 1u);
 }
 
+TEST(ManifestReader, DeeplyNestedValuesAreReportedWithoutRecursingIntoThem) {
+  const size_t depth = 200000;
+  const std::string deep = std::string(depth, '[') + std::string(depth, ']');
+  const std::string options = "{\"HostConfig\":{\"Privileged\":" + deep + "}}";
+  nlohmann::json manifest;
+  manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["m"]["settings"] = {
+      {"image", "a/m:1"}, {"createOptions", options}};
+  const auto result = read_manifest(manifest.dump());
+  ASSERT_EQ(result.problems.size(), 1u);
+  EXPECT_NE(result.problems[0].message.find("got an array [1 items]"), std::string::npos) << result.problems[0].message;
+  const std::string chunked = R"({"modulesContent":{"$edgeAgent":{"properties.desired":{"modules":{"m":{"settings":{)"
+                              R"("image":"a/m:1","createOptions":"{","createOptions01":)" +
+                              deep + "}}}}}}}";
+  const auto chunk_result = read_manifest(chunked);
+  ASSERT_EQ(chunk_result.problems.size(), 1u);
+  EXPECT_NE(chunk_result.problems[0].message.find("expected a createOptions chunk"), std::string::npos);
+}
+
 TEST(ManifestReader, NumbersTooLargeForJsonAreProblemsNotExceptions) {
   // Found by fuzz_manifest_create_options: nlohmann/json reports this as out_of_range.
   Problems problems;
@@ -289,6 +307,16 @@ TEST(JsonLocator, FindsValuesAndFallsBackToTheNearestAncestor) {
   EXPECT_EQ(locator.find("/e/inner").line, 3u);
   EXPECT_EQ(locator.find("/e/inner").column, locator.find("/e").column);
   EXPECT_EQ(pointer_append("/a", "b/c~"), "/a/b~1c~0");
+}
+
+TEST(JsonLocator, DeepValuesFallBackToAnAncestorAtBoundedCost) {
+  const std::string text = "{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  const JsonLocator locator(text);
+  EXPECT_LE(locator.size(), 70u);
+  EXPECT_EQ(locator.find("/a/0/0").column, 8u);
+  std::string deep = "/a";
+  for (int i = 0; i < 100; ++i) deep += "/0";
+  EXPECT_TRUE(locator.find(deep).known());  // beyond the indexed depth: its deepest indexed ancestor
 }
 
 TEST(JsonLocator, CountsColumnsInCodePoints) {
