@@ -12,14 +12,14 @@ std::string_view payload_severity(Severity severity) {
   return "Low";
 }
 
-nlohmann::json finding_payload(const Finding& finding, std::string_view source) {
+nlohmann::json finding_payload(const Finding& finding, ModelSource source) {
   nlohmann::json item;
   item["RuleId"] = finding.rule_id;
   item["RuleName"] = finding.rule_name;
   item["Severity"] = payload_severity(finding.severity);
   item["Module"] = finding.module;
   if (!finding.container_id.empty()) item["ContainerId"] = finding.container_id;
-  item["Source"] = source;
+  item["Source"] = source == ModelSource::Engine ? "Engine" : "Manifest";
   item["JsonPath"] = finding.path;
   item["Message"] = finding.message;
   item["Remediation"] = finding.remediation;

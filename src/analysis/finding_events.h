@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "analysis/deployment_model.h"
 #include "analysis/finding.h"
 #include "core/event.h"
 
@@ -22,7 +23,7 @@ struct FindingEventOptions {
   // Periodic for the snapshot round (an empty snapshot when nothing is found); Triggered when a
   // container changed (no event when nothing is found).
   EventCategory category = EventCategory::Periodic;
-  std::string_view source = "Engine";  // "Engine" or "Manifest": where the settings were read
+  ModelSource source = ModelSource::Engine;  // where the settings were read
   // Findings are grouped per module, and a module's group is split so that no event's payload
   // exceeds this (well under maxMessageSizeInBytes, so no event is ever dropped as oversize).
   size_t max_payload_bytes = 32 * 1024;
@@ -32,7 +33,7 @@ struct FindingEventOptions {
 std::vector<Event> make_finding_events(const std::vector<Finding>& findings, const FindingEventOptions& options = {});
 
 // One payload item (the schema's definitions/payloads/DeploymentFinding).
-nlohmann::json finding_payload(const Finding& finding, std::string_view source);
+nlohmann::json finding_payload(const Finding& finding, ModelSource source);
 
 struct FindingSummary {
   size_t critical = 0;

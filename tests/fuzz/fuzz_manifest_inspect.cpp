@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   AnalysisOptions options;
   options.agent.self_container_id = "0123456789ab";
   const auto findings = analyze(engine_model({std::move(result.module)}), RuleCatalog::builtin(), options);
-  (void)make_finding_events(findings, {edgeguard::EventCategory::Triggered, "Engine", 1024});
+  (void)make_finding_events(findings, {edgeguard::EventCategory::Triggered, ModelSource::Engine, 1024});
   (void)summarize_by_module(findings);
   return 0;
 }

@@ -336,7 +336,7 @@ TEST_F(EngineModel, OnTheDeviceTheAgentIsItsOwnContainerWhateverOthersAreCalled)
 
 TEST_F(EngineModel, FindingEventsAreValidExtensionMessages) {
   const auto findings = engine_findings();
-  const auto events = make_finding_events(findings, {EventCategory::Periodic, "Engine", 8 * 1024});
+  const auto events = make_finding_events(findings, {EventCategory::Periodic, ModelSource::Engine, 8 * 1024});
   ASSERT_GT(events.size(), 1u);
   test::TempDir dir;
   std::string lines;

@@ -129,7 +129,7 @@ TEST(InspectModel, ShapesTheEngineShouldNotSendAreProblemsNotCrashes) {
 TEST(FindingEvents, OneOrMoreEventsPerModuleOnTheRecommendationsOutputAndSchemaValid) {
   const auto findings = engine_findings();
   const size_t limit = 4096;
-  const auto events = make_finding_events(findings, {EventCategory::Periodic, "Engine", limit});
+  const auto events = make_finding_events(findings, {EventCategory::Periodic, ModelSource::Engine, limit});
   size_t items = 0;
   for (const auto& event : events) {
     EXPECT_EQ(event.name, "DeploymentFinding");
@@ -155,7 +155,7 @@ TEST(FindingEvents, NothingFoundIsAnEmptySnapshotOrNothing) {
   test::TempDir dir;
   const auto validation = test::validate_messages({write_messages(dir, periodic)});
   EXPECT_EQ(validation.exit_code, 0) << validation.out << validation.err;
-  EXPECT_TRUE(make_finding_events({}, {EventCategory::Triggered, "Engine"}).empty());
+  EXPECT_TRUE(make_finding_events({}, {EventCategory::Triggered, ModelSource::Engine}).empty());
 }
 
 TEST(FindingEvents, PayloadCarriesNoSecretValue) {
