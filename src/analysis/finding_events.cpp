@@ -50,7 +50,7 @@ std::vector<Event> make_finding_events(const std::vector<Finding>& findings, con
     size_t bytes = 0;
     for (const Finding* finding : group) {
       nlohmann::json item = finding_payload(*finding, options.source);
-      const size_t item_bytes = item.dump().size() + 1;
+      const size_t item_bytes = item.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size() + 1;
       if (!event || (bytes + item_bytes > options.max_payload_bytes && !event->payload.empty())) {
         event = &start_event();
         bytes = 2;

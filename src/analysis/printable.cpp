@@ -9,6 +9,9 @@ std::string printable(std::string_view text, size_t max_chars) {
   out.reserve(std::min(text.size(), max_chars));
   for (const char c : text) {
     if (out.size() >= max_chars) {
+      // Cut at a character boundary: half a UTF-8 sequence would make the report invalid UTF-8.
+      while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
+      if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0) out.pop_back();
       out += "...";
       break;
     }

@@ -369,6 +369,16 @@ TEST(ManifestRules, TextReportCannotBeForgedByModuleNames) {
   EXPECT_NE(text.find("[m?fake.json:1:1: low EGD000 [x] ok]"), std::string::npos) << text;
 }
 
+TEST(ManifestRules, LongValuesAreShortenedAtACharacterBoundary) {
+  std::string image = "myacr.azurecr.io/";
+  for (int i = 0; i < 100; ++i) image += "\xc3\xa9";  // "é" in UTF-8
+  const auto findings = analyze_text(one_module(json::object(), "m", image + ":latest"));
+  const Finding* latest = find(findings, "EGD031");
+  ASSERT_TRUE(latest);
+  EXPECT_NE(latest->message.find("..."), std::string::npos);
+  EXPECT_NO_THROW((void)json(latest->message).dump());  // valid UTF-8
+}
+
 TEST(ManifestRules, SecretDetectionByNameAndByValue) {
   json manifest;
   json& env = manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["m"]["env"];
