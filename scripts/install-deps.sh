@@ -10,17 +10,24 @@ BUILD_PACKAGES=(
   libcurl4-openssl-dev libssl-dev libsqlite3-dev libmosquitto-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  mosquitto-dev
 )
 RUNTIME_PACKAGES=(iproute2 nftables iptables)
 TEST_PACKAGES=(
   python3 python3-jsonschema mosquitto docker.io auditd openssl procps psmisc
-  util-linux sqlite3 curl
+  util-linux sqlite3 curl busybox-static openssh-server openssh-client sshpass
 )
 
+BENCH_PACKAGES=(hyperfine time linux-perf)
+
 want=("${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}")
-if [[ "${1:-}" == "--with-test-tools" ]]; then
-  want+=("${TEST_PACKAGES[@]}")
-fi
+for flag in "$@"; do
+  case "$flag" in
+    --with-test-tools) want+=("${TEST_PACKAGES[@]}") ;;
+    --with-bench-tools) want+=("${TEST_PACKAGES[@]}" "${BENCH_PACKAGES[@]}") ;;
+    *) echo "install-deps: unknown option $flag" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for pkg in "${want[@]}"; do

@@ -6,7 +6,8 @@ const std::vector<std::string>& configurable_event_names() {
   static const std::vector<std::string> names = {
       "ConnectedHardware", "ListeningPorts", "ProcessCreate", "ProcessTerminate", "SystemInformation",
       "LocalUsers", "Login", "ConnectionCreate", "FirewallConfiguration", "OSBaseline", "Diagnostic",
-      "ConfigurationError", "DroppedEventsStatistics", "MessageStatistics"};
+      "ConfigurationError", "DroppedEventsStatistics", "MessageStatistics",
+      "ContainerLifecycle", "ContainerExec", "ContainerInventory"};
   return names;
 }
 
@@ -21,6 +22,8 @@ AgentConfig AgentConfig::defaults() {
   config.event_priority["ListeningPorts"] = Priority::High;
   config.event_priority["LocalUsers"] = Priority::High;
   config.event_priority["Login"] = Priority::High;
+  config.event_priority["ContainerLifecycle"] = Priority::High;
+  config.event_priority["ContainerExec"] = Priority::High;
   for (const auto& name : aggregatable_event_names()) config.aggregation[name] = Aggregation{};
   return config;
 }

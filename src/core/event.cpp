@@ -50,20 +50,41 @@ Event make_empty_snapshot(std::string name, EventKind kind) {
   return make_event(std::move(name), EventCategory::Periodic, kind, nlohmann::json::array());
 }
 
+Event make_state_update(std::string key, std::string value) {
+  Event event;
+  event.time = Clock::now();
+  event.state = CollectorState{std::move(key), std::move(value)};
+  return event;
+}
+
 std::string serialize_event(const Event& event) {
-  nlohmann::ordered_json out;
-  out["Id"] = event.id;
-  out["TimestampLocal"] = format_local_time(event.time);
-  out["TimestampUTC"] = format_utc_time(event.time);
-  out["Category"] = to_string(event.category);
-  out["Name"] = event.name;
-  out["EventType"] = to_string(event.kind);
-  out["IsEmpty"] = event.is_empty();
-  out["PayloadSchemaVersion"] = "1.0";
-  out["Payload"] = event.payload;
+  // Written by hand around the payload: this runs for every event at full rate, and building
+  // an ordered_json copy of the payload just to print it cost more than everything else here.
   // Payloads may carry bytes from the host (command lines, file names) that are not UTF-8;
-  // replace them rather than fail, so one odd argv never blocks the queue.
-  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // they are replaced rather than failing, so one odd argv never blocks the queue.
+  std::string out;
+  out.reserve(320);
+  out += "{\"Id\":";
+  append_json_string(out, event.id);
+  out += ",\"TimestampLocal\":\"";
+  out += format_local_time(event.time);
+  out += "\",\"TimestampUTC\":\"";
+  out += format_utc_time(event.time);
+  out += "\",\"Category\":\"";
+  out += to_string(event.category);
+  out += "\",\"Name\":";
+  append_json_string(out, event.name);
+  out += ",\"EventType\":\"";
+  out += to_string(event.kind);
+  out += event.is_empty() ? "\",\"IsEmpty\":true" : "\",\"IsEmpty\":false";
+  out += ",\"PayloadSchemaVersion\":\"1.0\",\"Payload\":";
+  out += event.payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  out += '}';
+  return out;
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace edgeguard

@@ -1,6 +1,5 @@
 #include "core/timestamp.h"
 
-#include <cstdio>
 #include <ctime>
 
 namespace edgeguard {
@@ -22,20 +21,35 @@ Split split(TimePoint time) {
   return {static_cast<time_t>(seconds), static_cast<int>(millis)};
 }
 
-std::string format(const std::tm& tm, int millis, long offset_seconds, bool utc) {
-  char buffer[48];
-  int n = std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03d", tm.tm_year + 1900,
-                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-  std::string out(buffer, static_cast<size_t>(n));
-  if (utc) {
-    out.push_back('Z');
-    return out;
+void put_digits(char* at, int value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    at[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
   }
-  const char sign = offset_seconds < 0 ? '-' : '+';
-  const long magnitude = offset_seconds < 0 ? -offset_seconds : offset_seconds;
-  n = std::snprintf(buffer, sizeof(buffer), "%c%02ld:%02ld", sign, magnitude / 3600, (magnitude % 3600) / 60);
-  out.append(buffer, static_cast<size_t>(n));
-  return out;
+}
+
+// "YYYY-MM-DDTHH:MM:SS.mmm" then "Z" or "+HH:MM"; hand-formatted because it runs twice per event.
+std::string format(const std::tm& tm, int millis, long offset_seconds, bool utc) {
+  char buffer[32] = "0000-00-00T00:00:00.000";
+  put_digits(buffer, tm.tm_year + 1900, 4);
+  put_digits(buffer + 5, tm.tm_mon + 1, 2);
+  put_digits(buffer + 8, tm.tm_mday, 2);
+  put_digits(buffer + 11, tm.tm_hour, 2);
+  put_digits(buffer + 14, tm.tm_min, 2);
+  put_digits(buffer + 17, tm.tm_sec, 2);
+  put_digits(buffer + 20, millis, 3);
+  size_t length = 23;
+  if (utc) {
+    buffer[length++] = 'Z';
+  } else {
+    const long magnitude = offset_seconds < 0 ? -offset_seconds : offset_seconds;
+    buffer[length++] = offset_seconds < 0 ? '-' : '+';
+    put_digits(buffer + length, static_cast<int>(magnitude / 3600), 2);
+    buffer[length + 2] = ':';
+    put_digits(buffer + length + 3, static_cast<int>((magnitude % 3600) / 60), 2);
+    length += 5;
+  }
+  return std::string(buffer, length);
 }
 
 }  // namespace

@@ -20,14 +20,18 @@ uint64_t fnv1a(const std::string& text) {
   return hash;
 }
 
+std::string dump(const nlohmann::json& value) { return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
 }  // namespace
 
-Aggregator::Aggregator(const AgentConfig& config) { configure(config); }
+Aggregator::Aggregator(const AgentConfig& config, size_t max_keys_per_window) : max_keys_(max_keys_per_window) {
+  configure(config);
+}
 
 void Aggregator::configure(const AgentConfig& config) { settings_ = config.aggregation; }
 
 nlohmann::json Aggregator::normalise(const Event& event) {
-  nlohmann::json payload = event.payload.empty() ? nlohmann::json::object() : event.payload.at(0);
+  nlohmann::json payload = event.payload.at(0);
   if (payload.contains("ProcessId")) payload["ProcessId"] = 0;
   if (payload.contains("ParentProcessId")) payload["ParentProcessId"] = 0;
   if (event.name == "ConnectionCreate") {
@@ -44,34 +48,40 @@ std::string Aggregator::state_key(const std::string& name, const std::string& ke
   return std::string(kStatePrefix) + name + "/" + hash;
 }
 
+std::string Aggregator::window_key(const std::string& name) { return std::string(kStatePrefix) + name + "/$window"; }
+
 std::string Aggregator::encode(const Entry& entry) {
-  return nlohmann::json{{"payload", entry.payload},
-                        {"hits", entry.hits},
-                        {"first", to_millis(entry.first)},
-                        {"last", to_millis(entry.last)}}
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return dump(nlohmann::json{
+      {"payload", entry.payload}, {"hits", entry.hits}, {"first", to_millis(entry.first)}, {"last", to_millis(entry.last)}});
 }
 
-bool Aggregator::absorb(const Event& event, std::vector<StateChange>& changes) {
+bool Aggregator::absorb(const Event& event) {
   const auto setting = settings_.find(event.name);
-  if (setting == settings_.end() || !setting->second.enabled || event.payload.size() != 1) return false;
+  if (setting == settings_.end() || !setting->second.enabled || event.payload.size() != 1 ||
+      !event.payload.at(0).is_object()) {
+    return false;
+  }
   auto window_it = windows_.find(event.name);
   if (window_it == windows_.end()) {
-    window_it = windows_.emplace(event.name, Window{event.time, {}}).first;
-    changes.push_back({std::string(kStatePrefix) + event.name + "/$window", std::to_string(to_millis(event.time))});
+    window_it = windows_.emplace(event.name, Window{}).first;
+    window_it->second.opened = event.time;
+    closed_changes_.push_back({window_key(event.name), std::to_string(to_millis(event.time))});
   }
   Window& window = window_it->second;
   nlohmann::json payload = normalise(event);
-  const std::string key = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string key = dump(payload);
+  // A full window takes no new keys until it is closed: the event goes out on its own.
+  if (window.full && !window.entries.count(key)) return false;
   auto [it, inserted] = window.entries.try_emplace(key);
   Entry& entry = it->second;
   if (inserted) {
     entry.payload = std::move(payload);
     entry.first = event.time;
+    if (window.entries.size() >= max_keys_) window.full = true;
   }
   ++entry.hits;
   entry.last = std::max(entry.last, event.time);
-  changes.push_back({state_key(event.name, key), encode(entry)});
+  window.dirty.insert(std::move(key));
   return true;
 }
 
@@ -84,35 +94,45 @@ Event Aggregator::emit(const std::string& name, const Entry& entry) const {
   extra["EndTimeUtc"] = format_utc_time(entry.last);
   extra["StartTimeLocal"] = format_local_time(entry.first);
   extra["EndTimeLocal"] = format_local_time(entry.last);
-  Event event = make_event(name, EventCategory::Triggered, EventKind::Security, nlohmann::json::array({payload}));
-  return event;
+  return make_event(name, EventCategory::Triggered, EventKind::Security, nlohmann::json::array({payload}));
 }
 
-std::vector<Event> Aggregator::take_due(TimePoint now, bool close_all, std::vector<StateChange>& changes) {
+std::vector<Event> Aggregator::take_due(TimePoint now, bool close_all) {
   std::vector<Event> out;
   for (auto it = windows_.begin(); it != windows_.end();) {
     const auto setting = settings_.find(it->first);
     const bool enabled = setting != settings_.end() && setting->second.enabled;
-    const bool due = !enabled || close_all || (enabled && now - it->second.opened >= setting->second.interval.value);
+    const bool due = !enabled || close_all || it->second.full || now - it->second.opened >= setting->second.interval.value;
     if (!due) {
       ++it;
       continue;
     }
     for (const auto& [key, entry] : it->second.entries) {
       out.push_back(emit(it->first, entry));
-      changes.push_back({state_key(it->first, key), std::nullopt});
+      closed_changes_.push_back({state_key(it->first, key), std::nullopt});
     }
-    changes.push_back({std::string(kStatePrefix) + it->first + "/$window", std::nullopt});
+    closed_changes_.push_back({window_key(it->first), std::nullopt});
     it = windows_.erase(it);
   }
   return out;
+}
+
+std::vector<StateChange> Aggregator::take_state_changes() {
+  std::vector<StateChange> changes = std::move(closed_changes_);
+  closed_changes_.clear();
+  for (auto& [name, window] : windows_) {
+    for (const auto& key : window.dirty) changes.push_back({state_key(name, key), encode(window.entries.at(key))});
+    window.dirty.clear();
+  }
+  return changes;
 }
 
 std::optional<TimePoint> Aggregator::next_due() const {
   std::optional<TimePoint> next;
   for (const auto& [name, window] : windows_) {
     const auto setting = settings_.find(name);
-    const TimePoint due = setting == settings_.end() ? window.opened : window.opened + setting->second.interval.value;
+    TimePoint due = setting == settings_.end() ? window.opened : window.opened + setting->second.interval.value;
+    if (window.full) due = window.opened;
     if (!next || due < *next) next = due;
   }
   return next;
@@ -138,10 +158,10 @@ void Aggregator::restore(const std::map<std::string, std::string>& state) {
       entry.hits = parsed.at("hits").get<uint64_t>();
       entry.first = from_millis(parsed.at("first").get<int64_t>());
       entry.last = from_millis(parsed.at("last").get<int64_t>());
-      const std::string entry_key = entry.payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       Window& window = windows_[name];
       if (window.opened == TimePoint{}) window.opened = entry.first;
-      window.entries[entry_key] = std::move(entry);
+      window.entries[dump(entry.payload)] = std::move(entry);
+      if (window.entries.size() >= max_keys_) window.full = true;
     } catch (const std::exception& error) {
       // A damaged entry cannot be re-emitted; say so and go on rather than refuse to start.
       log::get("pipeline")->error("aggregation state {} is damaged and was discarded: {}", key, error.what());

@@ -58,8 +58,9 @@ class EventStore {
   EventStore& operator=(const EventStore&) = delete;
 
   // Commits the events, and the state changes made while producing them (aggregation windows),
-  // in one durable transaction, evicting old events if the cache limit would be exceeded.
-  // A state change with no value erases the key. Returns what was evicted, per priority.
+  // in one durable transaction, evicting old events if the cache limit would be exceeded (oldest
+  // Low first, then oldest High; an incoming Low never evicts a High: it is dropped instead).
+  // A state change with no value erases the key. Returns what was lost, per priority.
   EvictionReport insert(std::span<const PendingEvent> events, std::span<const StateChange> state = {});
 
   // The oldest events of `priority` after `after_seq` that are not in flight, in order, up to
@@ -94,7 +95,9 @@ class EventStore {
   void apply_state_locked(const StateChange& change);
   sqlite3_stmt* prepare(const char* sql);
   void load_totals();
-  EvictionReport evict_locked(uint64_t incoming_bytes);
+  // Evicts until an incoming event of `size` fits; false if it cannot (then it is dropped and
+  // counted in `report` like an eviction).
+  bool make_room_locked(Priority incoming, uint64_t size, EvictionReport& report);
   uint64_t evict_from(Priority priority, uint64_t need, bool include_in_flight);
   Totals& totals(Priority priority);
 

@@ -8,17 +8,31 @@
 #include <vector>
 
 #include "core/event.h"
+#include "pipeline/event_store.h"
 
 namespace edgeguard {
+
+// An event on its way to the store: serialized already on the thread that submitted it, or
+// kept whole when its type is aggregated (the aggregator needs the payload).
+struct IntakeItem {
+  Priority priority = Priority::Low;
+  std::optional<Event> raw;
+  PendingEvent ready;
+  std::optional<CollectorState> state;  // committed with the event (or alone)
+
+  bool carries_event() const { return raw.has_value() || !ready.body.empty(); }
+};
 
 class IntakeQueue {
  public:
   explicit IntakeQueue(size_t capacity) : capacity_(capacity) {}
 
   // False when the queue is full or closed (the caller counts the drop).
-  bool push(Event event);
-  // Waits up to `timeout` for events, then takes everything queued.
-  std::vector<Event> pop_all(std::chrono::milliseconds timeout);
+  bool push(IntakeItem item);
+  // Waits up to `timeout` for an item (or close/wake), without taking anything.
+  void wait(std::chrono::milliseconds timeout);
+  // Takes everything queued, at once.
+  std::vector<IntakeItem> pop_all();
   void close();
   void wake();
   size_t size() const;
@@ -27,7 +41,7 @@ class IntakeQueue {
   size_t capacity_;
   mutable std::mutex mutex_;
   std::condition_variable ready_;
-  std::vector<Event> events_;
+  std::vector<IntakeItem> items_;
   bool closed_ = false;
   bool woken_ = false;
 };

@@ -26,6 +26,9 @@ Pipeline::Pipeline(const AgentConfig& config, EventStore& store, Sink& sink, Sta
       aggregator_(config) {
   store_.set_max_bytes(static_cast<uint64_t>(config.max_local_cache_size_bytes));
   aggregator_.restore(store_.state_with_prefix(Aggregator::kStatePrefix));
+  envelope_overhead_ = std::max(
+      MessageBuilder(identity_.agent_id, identity_.agent_version, Channel{}, 0).overhead(),
+      MessageBuilder(identity_.agent_id, identity_.agent_version, Channel{"x"}, 0).overhead());
 }
 
 Pipeline::~Pipeline() {
@@ -33,18 +36,54 @@ Pipeline::~Pipeline() {
 }
 
 bool Pipeline::submit(Event event) {
-  Priority priority;
+  IntakeItem item;
+  const bool state_only = event.is_state_only();
+  item.state = std::move(event.state);
+  // Only collector state, no event: nothing to count if the queue refuses it; the collector
+  // sends newer state later.
+  if (state_only) return intake_.push(std::move(item));
+  bool aggregated = false;
+  size_t limit = 0;
   {
     std::lock_guard lock(config_mutex_);
-    priority = config_.priority_of(event.name);
+    item.priority = config_.priority_of(event.name);
+    const auto aggregation = config_.aggregation.find(event.name);
+    aggregated = aggregation != config_.aggregation.end() && aggregation->second.enabled;
+    limit = config_.effective_message_limit();
   }
-  if (priority == Priority::Off) return false;
-  if (!intake_.push(std::move(event))) {
+  // An event that is not taken (Off, or too large: counted) still has its state committed, so
+  // the collector does not read the same input again after a restart.
+  const auto keep_state_only = [&] {
+    if (item.state) intake_.push(IntakeItem{item.priority, std::nullopt, {}, std::move(item.state)});
+    return false;
+  };
+  if (item.priority == Priority::Off) return keep_state_only();
+  if (aggregated) {
+    item.raw = std::move(event);
+  } else {
+    // Serialized here, on the collector's thread, so the ingest thread only writes.
+    auto ready = prepare(event, item.priority, limit);
+    if (!ready) return keep_state_only();
+    item.ready = std::move(*ready);
+  }
+  const Priority priority = item.priority;
+  if (!intake_.push(std::move(item))) {
     statistics_.dropped(priority, drop_reason::kIntakeQueueFull);
     log_drop(priority, drop_reason::kIntakeQueueFull, 1);
     return false;
   }
   return true;
+}
+
+std::optional<PendingEvent> Pipeline::prepare(const Event& event, Priority priority, size_t message_limit) {
+  std::string body = serialize_event(event);
+  if (body.size() + envelope_overhead_ > message_limit) {
+    statistics_.dropped(priority, drop_reason::kOversizeEvent);
+    logger()->warn("dropped a {} event of {} bytes: larger than a whole message ({} bytes)", event.name, body.size(),
+                   message_limit);
+    return std::nullopt;
+  }
+  return PendingEvent{priority, event.channel.output, std::move(body)};
 }
 
 void Pipeline::start() {
@@ -63,7 +102,7 @@ void Pipeline::stop(std::chrono::milliseconds deadline) {
   sender_wake_.notify_all();
   if (ingest_thread_.joinable()) ingest_thread_.join();
   if (sender_thread_.joinable()) sender_thread_.join();
-  ingest(intake_.pop_all(std::chrono::milliseconds(0)), false);
+  ingest_pending(false);
   const auto until = SteadyClock::now() + deadline;
   if (deadline.count() > 0) {
     if (drain(Priority::High, Priority::Low, until)) drain(Priority::Low, Priority::High, until);
@@ -71,7 +110,7 @@ void Pipeline::stop(std::chrono::milliseconds deadline) {
 }
 
 bool Pipeline::flush_all(bool close_aggregation_windows) {
-  ingest(intake_.pop_all(std::chrono::milliseconds(0)), close_aggregation_windows);
+  ingest_pending(close_aggregation_windows);
   const auto forever = SteadyClock::time_point::max();
   return drain(Priority::High, Priority::Low, forever) && drain(Priority::Low, Priority::High, forever);
 }
@@ -90,6 +129,14 @@ void Pipeline::apply_config(const AgentConfig& config) {
   {
     std::lock_guard lock(sender_mutex_);
     config_changed_ = true;
+  }
+  sender_wake_.notify_all();
+}
+
+void Pipeline::sink_ready() {
+  {
+    std::lock_guard lock(sender_mutex_);
+    sink_ready_ = true;
   }
   sender_wake_.notify_all();
 }
@@ -121,48 +168,42 @@ void Pipeline::ingest_loop() {
         timeout = std::clamp(left, std::chrono::milliseconds(0), timeout);
       }
     }
-    auto events = intake_.pop_all(timeout);
-    if (stopping_ && events.empty()) break;
-    ingest(std::move(events), false);
+    intake_.wait(timeout);
+    if (stopping_ && intake_.size() == 0) break;
+    ingest_pending(false);
   }
 }
 
-void Pipeline::ingest(std::vector<Event> events, bool close_windows) {
-  const AgentConfig config = this->config();
-  const size_t limit = config.effective_message_limit();
-  const MessageBuilder sizing(identity_.agent_id, identity_.agent_version, Channel{}, limit);
-
+void Pipeline::ingest_pending(bool close_windows) {
+  const size_t limit = config().effective_message_limit();
   std::lock_guard lock(ingest_mutex_);
+  std::vector<IntakeItem> items = intake_.pop_all();
   std::vector<PendingEvent> pending;
-  pending.reserve(events.size());
-  std::vector<StateChange> changes;
+  pending.reserve(items.size());
   uint64_t absorbed[2] = {0, 0};
   const auto queue_index = [](Priority p) { return p == Priority::High ? 0 : 1; };
-
-  const auto persist = [&](const Event& event, Priority priority) {
-    std::string body = serialize_event(event);
-    if (!sizing.can_ever_fit(body.size())) {
-      statistics_.dropped(priority, drop_reason::kOversizeEvent);
-      logger()->warn("dropped a {} event of {} bytes: larger than a whole message ({} bytes)", event.name, body.size(),
-                     limit);
-      return;
-    }
-    pending.push_back(PendingEvent{priority, event.channel.output, std::move(body)});
+  const auto add = [&](const Event& event, Priority priority) {
+    if (auto ready = prepare(event, priority, limit)) pending.push_back(std::move(*ready));
   };
 
-  for (const Event& event : events) {
-    const Priority priority = config.priority_of(event.name);
-    if (priority == Priority::Off) continue;
-    if (aggregator_.absorb(event, changes)) {
-      ++absorbed[queue_index(priority)];
-      continue;
+  std::vector<StateChange> changes;
+  for (IntakeItem& item : items) {
+    if (item.state) changes.push_back(StateChange{std::move(item.state->key), std::move(item.state->value)});
+    if (!item.carries_event()) continue;
+    if (!item.raw) {
+      pending.push_back(std::move(item.ready));
+    } else if (aggregator_.absorb(*item.raw)) {
+      ++absorbed[queue_index(item.priority)];
+    } else {
+      add(*item.raw, item.priority);
     }
-    persist(event, priority);
   }
-  for (const Event& event : aggregator_.take_due(Clock::now(), close_windows, changes)) {
+  const AgentConfig config = this->config();
+  for (const Event& event : aggregator_.take_due(Clock::now(), close_windows)) {
     const Priority priority = config.priority_of(event.name);
-    persist(event, priority == Priority::Off ? Priority::Low : priority);
+    add(event, priority == Priority::Off ? Priority::Low : priority);
   }
+  for (auto& change : aggregator_.take_state_changes()) changes.push_back(std::move(change));
   if (pending.empty() && changes.empty()) return;
 
   EvictionReport evicted;
@@ -287,7 +328,13 @@ void Pipeline::sender_loop() {
       std::unique_lock lock(sender_mutex_);
       auto wake_at = std::min(next_high, next_low);
       if (retry_at != SteadyClock::time_point{}) wake_at = std::min(wake_at, retry_at);
-      sender_wake_.wait_until(lock, wake_at, [&] { return size_trigger_ || config_changed_ || stopping_.load(); });
+      sender_wake_.wait_until(lock, wake_at,
+                              [&] { return size_trigger_ || config_changed_ || sink_ready_ || stopping_.load(); });
+      if (sink_ready_) {
+        sink_ready_ = false;
+        retry_at = {};
+        backoff = std::chrono::milliseconds(1000);
+      }
       if (config_changed_) {
         config_changed_ = false;
         const auto updated = this->config();

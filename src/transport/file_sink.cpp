@@ -74,13 +74,9 @@ FileSink::~FileSink() {
 
 bool FileSink::send(const OutgoingMessage& message) {
   std::lock_guard lock(mutex_);
-  std::string line;
-  line.reserve(message.body.size() + 1);
-  line.append(message.body);
-  line.push_back('\n');
   struct stat before {};
   const bool sized = !is_stdout_ && ::fstat(fd_, &before) == 0;
-  if (!write_all(fd_, line.data(), line.size())) {
+  if (!write_all(fd_, message.body.data(), message.body.size()) || !write_all(fd_, "\n", 1)) {
     const int error = errno;
     // Never leave half a line behind for the next message to be glued onto.
     if (sized && ::ftruncate(fd_, before.st_size) != 0) {

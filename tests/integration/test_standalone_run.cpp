@@ -62,6 +62,16 @@ TEST(StandaloneRun, OnceWritesSchemaValidMessagesAndExitsZero) {
   EXPECT_EQ(messages[0]["AgentId"].get<std::string>() + "\n", *agent_id);
   const auto validation = test::validate_messages({output.string()});
   EXPECT_EQ(validation.exit_code, 0) << validation.out << validation.err;
+  // The statistics of the round count what the round collected.
+  int64_t collected = -1;
+  for (const auto& message : messages) {
+    for (const auto& event : message["Events"]) {
+      if (event["Name"] != "DroppedEventsStatistics") continue;
+      collected = 0;
+      for (const auto& queue : event["Payload"]) collected += queue["CollectedEvents"].get<int64_t>();
+    }
+  }
+  EXPECT_GT(collected, 0);
 }
 
 TEST(StandaloneRun, AgentIdIsKeptAcrossRuns) {

@@ -94,3 +94,29 @@ TEST(EventStore, UnopenablePathIsANamedError) {
     EXPECT_NE(std::string(error.what()).find("/proc/edgeguard-nope"), std::string::npos) << error.what();
   }
 }
+
+TEST(EventStore, IncomingLowNeverEvictsHigh) {
+  test::TempDir dir;
+  EventStore store(dir / "events.db", 100);
+  std::vector<PendingEvent> high = {pending(Priority::High, 40, 'a'), pending(Priority::High, 40, 'b')};
+  store.insert(high);
+  std::vector<PendingEvent> low = {pending(Priority::Low, 40, 'c')};
+  const auto report = store.insert(low);
+  EXPECT_EQ(report.low, 1u);
+  EXPECT_EQ(report.high, 0u);
+  EXPECT_EQ(store.count(Priority::High), 2u);
+  EXPECT_EQ(store.count(Priority::Low), 0u);
+}
+
+TEST(EventStore, ABatchLargerThanTheCacheKeepsTheNewestWithinTheLimit) {
+  test::TempDir dir;
+  EventStore store(dir / "events.db", 1000);
+  std::vector<PendingEvent> batch;
+  for (int i = 0; i < 100; ++i) batch.push_back(pending(Priority::High, 50, static_cast<char>('A' + i % 50)));
+  const auto report = store.insert(batch);
+  EXPECT_LE(store.bytes(), 1000u);
+  EXPECT_EQ(report.high + store.count(Priority::High), 100u);
+  const auto rows = store.oldest(Priority::High, 1000);
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows.back().body[0], 'A' + 99 % 50);  // the newest survived
+}

@@ -28,6 +28,9 @@ std::vector<Event> StatisticsCollector::events_for(const StatisticsSnapshot& sna
   return events;
 }
 
-std::vector<Event> StatisticsCollector::collect(const CollectorContext&) { return events_for(statistics_.take()); }
+std::vector<Event> StatisticsCollector::collect(const CollectorContext&) {
+  if (settle_) settle_();
+  return events_for(statistics_.take());
+}
 
 }  // namespace edgeguard

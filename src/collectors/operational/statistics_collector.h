@@ -1,5 +1,7 @@
 #pragma once
 // DroppedEventsStatistics and MessageStatistics, from the pipeline's counters (reset on read).
+#include <functional>
+
 #include "collectors/collector.h"
 #include "pipeline/statistics.h"
 
@@ -7,7 +9,9 @@ namespace edgeguard {
 
 class StatisticsCollector : public PeriodicCollector {
  public:
-  explicit StatisticsCollector(Statistics& statistics) : statistics_(statistics) {}
+  // `settle` persists what was submitted before the counters are read (may be empty).
+  explicit StatisticsCollector(Statistics& statistics, std::function<void()> settle = {})
+      : statistics_(statistics), settle_(std::move(settle)) {}
   std::string_view name() const override { return "Operational"; }
   std::vector<std::string> event_names() const override { return {"DroppedEventsStatistics", "MessageStatistics"}; }
   std::vector<Event> collect(const CollectorContext& context) override;
@@ -17,6 +21,7 @@ class StatisticsCollector : public PeriodicCollector {
 
  private:
   Statistics& statistics_;
+  std::function<void()> settle_;
 };
 
 }  // namespace edgeguard
