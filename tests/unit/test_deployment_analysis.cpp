@@ -211,25 +211,31 @@ TEST(DeploymentAnalysisWatcher, ReRunsOnceAfterABurstOfChanges) {
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(watcher.rounds(), 0u);
 
-  // A deployment: several modules at once, one round.
+  // Before the first snapshot round nothing is sent: that round reports the state.
   for (const auto& name : kContainers) monitor->cache().put(parse_container_inspect(inspect_fixture(name).dump()));
   ASSERT_TRUE(eventually([&] { return watcher.rounds() == 1; }));
+  EXPECT_TRUE(sink.events().empty());
+
+  // After it (here: a round that found no engine), a deployment: several modules at once, one round.
+  analysis->note_snapshot_round();
+  for (const auto& name : kContainers) monitor->cache().put(parse_container_inspect(inspect_fixture(name).dump()));
+  ASSERT_TRUE(eventually([&] { return watcher.rounds() == 2; }));
   std::this_thread::sleep_for(300ms);
-  EXPECT_EQ(watcher.rounds(), 1u);
+  EXPECT_EQ(watcher.rounds(), 2u);
   const auto first = sink.events();
   EXPECT_EQ(rules_by_module(first).size(), 5u);
   for (const auto& event : first) EXPECT_EQ(event.category, EventCategory::Triggered);
 
   // The same settings again (a restart): a round, no event.
   monitor->cache().put(parse_container_inspect(inspect_fixture("sensor").dump()));
-  ASSERT_TRUE(eventually([&] { return watcher.rounds() == 2; }));
+  ASSERT_TRUE(eventually([&] { return watcher.rounds() == 3; }));
   EXPECT_EQ(sink.events().size(), first.size());
 
   // A changed module: only it.
   json legacy = inspect_fixture("legacy");
   legacy["HostConfig"]["NetworkMode"] = "azure-iot-edge";
   monitor->cache().put(parse_container_inspect(legacy.dump()));
-  ASSERT_TRUE(eventually([&] { return watcher.rounds() == 3; }));
+  ASSERT_TRUE(eventually([&] { return watcher.rounds() == 4; }));
   const auto all = sink.events();
   const std::vector<Event> added(all.begin() + static_cast<std::ptrdiff_t>(first.size()), all.end());
   const auto modules = rules_by_module(added);
@@ -243,7 +249,7 @@ TEST(DeploymentAnalysisWatcher, ReRunsOnceAfterABurstOfChanges) {
   const uint64_t analysed = analysis->containers_analysed();
   legacy["HostConfig"]["Privileged"] = false;
   monitor->cache().put(parse_container_inspect(legacy.dump()));
-  ASSERT_TRUE(eventually([&] { return watcher.rounds() == 4; }));
+  ASSERT_TRUE(eventually([&] { return watcher.rounds() == 5; }));
   EXPECT_EQ(analysis->containers_analysed(), analysed);
   watcher.stop();
 }

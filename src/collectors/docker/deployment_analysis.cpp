@@ -99,11 +99,13 @@ std::vector<Event> EngineAnalysis::snapshot_events(const std::vector<RecordPtr>&
     sent_[entry->record->info.id] = entry->fingerprint;
   }
   analysis::sort_findings(all);
+  snapshot_round_ran_ = true;
   return analysis::make_finding_events(all, event_options(EventCategory::Periodic, max_payload_bytes));
 }
 
 std::vector<Event> EngineAnalysis::change_events(const std::vector<RecordPtr>& containers, size_t max_payload_bytes) {
   std::lock_guard lock(mutex_);
+  if (!snapshot_round_ran_) return {};
   std::vector<Finding> changed;
   for (const Entry* entry : refresh(containers)) {
     const std::string& id = entry->record->info.id;
@@ -126,6 +128,16 @@ std::map<std::string, nlohmann::json> EngineAnalysis::summaries(const std::vecto
   return out;
 }
 
+bool EngineAnalysis::snapshot_round_ran() const {
+  std::lock_guard lock(mutex_);
+  return snapshot_round_ran_;
+}
+
+void EngineAnalysis::note_snapshot_round() {
+  std::lock_guard lock(mutex_);
+  snapshot_round_ran_ = true;
+}
+
 uint64_t EngineAnalysis::containers_analysed() const {
   std::lock_guard lock(mutex_);
   return analysed_;
@@ -139,8 +151,18 @@ size_t finding_payload_budget(const AgentConfig& config) {
 std::vector<Event> DeploymentFindingCollector::collect(const CollectorContext& context) {
   if (!monitor_->has_sockets()) monitor_->set_sockets(docker_socket_candidates(context.host, context.config.local));
   // As the inventory: while the running monitor waits for an engine, there is nothing to say.
-  if (monitor_->following() && !monitor_->engine_socket_present()) return {};
-  return analysis_->snapshot_events(monitor_->inventory(), finding_payload_budget(context.config));
+  if (monitor_->following() && !monitor_->engine_socket_present()) {
+    analysis_->note_snapshot_round();
+    return {};
+  }
+  std::vector<RecordPtr> containers;
+  try {
+    containers = monitor_->inventory();
+  } catch (...) {
+    analysis_->note_snapshot_round();  // no engine to ask: changes are reported as they come
+    throw;
+  }
+  return analysis_->snapshot_events(containers, finding_payload_budget(context.config));
 }
 
 DeploymentAnalysisWatcher::DeploymentAnalysisWatcher(std::shared_ptr<DockerMonitor> monitor,

@@ -48,6 +48,12 @@ class EngineAnalysis {
   // sent (a module whose findings went away is not reported until the next snapshot round).
   std::vector<Event> change_events(const std::vector<RecordPtr>& containers, size_t max_payload_bytes);
 
+  // Whether a snapshot round has run (or found no engine to ask). Until then the re-runs after
+  // changes send nothing: the first round reports the state those changes led to, and the
+  // engine collector's first resync (every container "added") would otherwise send it twice.
+  bool snapshot_round_ran() const;
+  void note_snapshot_round();
+
   // Per container id, the counts of its findings (the inventory's DeploymentFindings), for
   // the IoT Edge module containers among `containers`.
   std::map<std::string, nlohmann::json> summaries(const std::vector<RecordPtr>& containers);
@@ -71,6 +77,7 @@ class EngineAnalysis {
   std::unordered_map<std::string, Entry> entries_;  // container id -> last analysis
   std::unordered_map<std::string, uint64_t> sent_;  // container id -> fingerprint last sent
   uint64_t analysed_ = 0;
+  bool snapshot_round_ran_ = false;
 };
 
 // The snapshot round's findings (run by the scheduler, after the inventory).
