@@ -83,14 +83,6 @@ std::vector<const EngineAnalysis::Entry*> EngineAnalysis::refresh(const std::vec
   return modules;
 }
 
-std::vector<Finding> EngineAnalysis::findings(const std::vector<RecordPtr>& containers) {
-  std::lock_guard lock(mutex_);
-  std::vector<Finding> out;
-  for (const Entry* entry : refresh(containers)) out.insert(out.end(), entry->findings.begin(), entry->findings.end());
-  analysis::sort_findings(out);
-  return out;
-}
-
 std::vector<Event> EngineAnalysis::snapshot_events(const std::vector<RecordPtr>& containers, size_t max_payload_bytes) {
   std::lock_guard lock(mutex_);
   std::vector<Finding> all;

@@ -32,14 +32,11 @@ inline constexpr std::string_view kDeploymentFindingEvent = "DeploymentFinding";
 
 // The rules' results per container, kept between runs: a container is analysed again only
 // when its record changed (the cache makes a new record for every change the engine reports).
-// Thread-safe.
+// Every call takes the whole current container list: a container not in it is forgotten. Only
+// IoT Edge module containers that the engine could inspect are judged. Thread-safe.
 class EngineAnalysis {
  public:
   explicit EngineAnalysis(analysis::AnalysisOptions options = {});
-
-  // Findings of every IoT Edge module container in `containers` (the whole current list: what
-  // is not in it is forgotten), sorted as analyze() sorts them.
-  std::vector<analysis::Finding> findings(const std::vector<RecordPtr>& containers);
 
   // The snapshot round: every finding as Periodic events (or one empty snapshot); what they
   // carry counts as sent.
