@@ -1,5 +1,6 @@
 #include "app/collector_registry.h"
 
+#include "collectors/docker/deployment_analysis.h"
 #include "collectors/docker/docker_collectors.h"
 #include "collectors/firewall/firewall_collector.h"
 #include "collectors/login/login_collector.h"
@@ -8,6 +9,7 @@
 #include "collectors/process/kernel_events_collector.h"
 #include "collectors/sysinfo/system_information_collector.h"
 #include "collectors/users/local_users_collector.h"
+#include "core/self_container.h"
 
 namespace edgeguard {
 
@@ -15,13 +17,23 @@ CollectorSet make_collectors(const CollectorServices& services) {
   CollectorSet set;
   // One engine monitor feeds the container catalog, the lifecycle events and the inventory.
   const auto docker_monitor = std::make_shared<docker::DockerMonitor>(services.containers, services.statistics);
+  // The deployment rules over the same monitor's containers; the agent's own container (when it
+  // runs in one) is the security agent, whatever it is called.
+  analysis::AnalysisOptions analysis_options;
+  analysis_options.agent.self_container_id = own_container_id();
+  const auto deployment = std::make_shared<docker::EngineAnalysis>(analysis_options);
+  const auto finding_counts = [deployment](const std::vector<docker::RecordPtr>& containers, const AgentConfig& config) {
+    if (config.priority_of(docker::kDeploymentFindingEvent) == Priority::Off) return std::map<std::string, nlohmann::json>();
+    return deployment->summaries(containers);
+  };
 
   // Host snapshots first, so the parse failures they count land in this round's statistics.
   set.periodic.push_back(std::make_unique<SystemInformationCollector>(services.runtime));
   set.periodic.push_back(std::make_unique<LocalUsersCollector>(services.statistics));
   set.periodic.push_back(std::make_unique<ListeningPortsCollector>(services.statistics));
   set.periodic.push_back(std::make_unique<FirewallCollector>(services.statistics));
-  set.periodic.push_back(std::make_unique<docker::ContainerInventoryCollector>(docker_monitor));
+  set.periodic.push_back(std::make_unique<docker::ContainerInventoryCollector>(docker_monitor, finding_counts));
+  set.periodic.push_back(std::make_unique<docker::DeploymentFindingCollector>(docker_monitor, deployment));
   // Last: the counters cover the period that ends with this snapshot round.
   set.periodic.push_back(std::make_unique<StatisticsCollector>(services.statistics, services.settle_pipeline));
 
@@ -29,6 +41,7 @@ CollectorSet make_collectors(const CollectorServices& services) {
   set.streaming.push_back(
       std::make_unique<KernelEventsCollector>(services.statistics, services.runtime, services.containers));
   set.streaming.push_back(std::make_unique<docker::DockerEventsCollector>(docker_monitor));
+  set.streaming.push_back(std::make_unique<docker::DeploymentAnalysisWatcher>(docker_monitor, deployment));
   set.streaming.push_back(std::make_unique<LoginCollector>(services));
   return set;
 }

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app/analyze_manifest_command.h"
 #include "app/exit_codes.h"
 #include "app/run_command.h"
 #include "core/log.h"
@@ -40,6 +41,9 @@ int main(int argc, char** argv) {
   run_command->add_option("--output", run.output, "Message file, one JSON document per line; - for stdout");
   run_command->add_option("--log-level", run.log_level, "trace, debug, info, warn, error, critical or off");
 
+  edgeguard::AnalyzeManifestOptions analyze;
+  CLI::App* analyze_command = edgeguard::add_analyze_manifest_command(app, analyze);
+
   app.add_subcommand("version", "Print the version and exit")->callback([] {
     std::cout << "edgeguard " << EDGEGUARD_VERSION << "\n";
   });
@@ -50,6 +54,7 @@ int main(int argc, char** argv) {
     const int code = app.exit(error);
     return code == 0 ? 0 : edgeguard::exit_code::kBadInput;
   }
+  if (analyze_command->parsed()) return edgeguard::analyze_manifest(analyze, std::cout, std::cerr);
   if (run_command->parsed()) {
     block_stop_signals();
     return edgeguard::run_agent(run);

@@ -7,7 +7,7 @@ const std::vector<std::string>& configurable_event_names() {
       "ConnectedHardware", "ListeningPorts", "ProcessCreate", "ProcessTerminate", "SystemInformation",
       "LocalUsers", "Login", "ConnectionCreate", "FirewallConfiguration", "OSBaseline", "Diagnostic",
       "ConfigurationError", "DroppedEventsStatistics", "MessageStatistics",
-      "ContainerLifecycle", "ContainerExec", "ContainerInventory"};
+      "ContainerLifecycle", "ContainerExec", "ContainerInventory", "DeploymentFinding"};
   return names;
 }
 
@@ -24,6 +24,7 @@ AgentConfig AgentConfig::defaults() {
   config.event_priority["Login"] = Priority::High;
   config.event_priority["ContainerLifecycle"] = Priority::High;
   config.event_priority["ContainerExec"] = Priority::High;
+  config.event_priority["DeploymentFinding"] = Priority::High;
   for (const auto& name : aggregatable_event_names()) config.aggregation[name] = Aggregation{};
   return config;
 }

@@ -129,7 +129,8 @@ Event make_exec_event(const ExecFacts& facts, size_t max_command_bytes) {
   return with_output(std::move(event), kActivityOutput);
 }
 
-std::vector<Event> make_inventory_events(const std::vector<RecordPtr>& containers, size_t max_payload_bytes) {
+std::vector<Event> make_inventory_events(const std::vector<RecordPtr>& containers, size_t max_payload_bytes,
+                                         const std::map<std::string, nlohmann::json>& findings) {
   std::vector<Event> events;
   if (containers.empty()) {
     events.push_back(with_output(make_empty_snapshot(std::string(kInventoryEvent)), kInventoryOutput));
@@ -154,6 +155,9 @@ std::vector<Event> make_inventory_events(const std::vector<RecordPtr>& container
     item["StartedAt"] = record->state.started_at_ns > 0 ? record->state.started_at : std::string();
     item["SettingsKnown"] = record->settings_known;
     if (record->settings_known) item["Settings"] = settings_json(record->settings);
+    if (const auto summary = findings.find(record->info.id); summary != findings.end()) {
+      item["DeploymentFindings"] = summary->second;
+    }
     const size_t item_bytes = item.dump(-1, ' ', false, json::error_handler_t::replace).size() + 1;
     if (!payload.empty() && payload_bytes + item_bytes > max_payload_bytes) flush();
     payload.push_back(std::move(item));

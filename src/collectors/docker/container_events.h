@@ -3,6 +3,7 @@
 // ContainerLifecycle and ContainerExec on module output "containerActivity", the
 // ContainerInventory snapshot on "containerInventory".
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,8 +61,10 @@ struct ExecFacts {
 Event make_exec_event(const ExecFacts& facts, size_t max_command_bytes);
 
 // The inventory snapshot: one or more Periodic events (split so that no payload exceeds
-// `max_payload_bytes`), or one empty snapshot when there is no container.
-std::vector<Event> make_inventory_events(const std::vector<RecordPtr>& containers, size_t max_payload_bytes);
+// `max_payload_bytes`), or one empty snapshot when there is no container. `findings`: the
+// deployment analysis's counts per container id (DeploymentFindings), when it ran.
+std::vector<Event> make_inventory_events(const std::vector<RecordPtr>& containers, size_t max_payload_bytes,
+                                         const std::map<std::string, nlohmann::json>& findings = {});
 
 // The JSON of a container's settings as the events carry them.
 nlohmann::json settings_json(const SecuritySettings& settings);

@@ -1,5 +1,6 @@
 #include "collectors/docker/docker_collectors.h"
 
+#include "core/log.h"
 
 namespace edgeguard::docker {
 
@@ -19,7 +20,16 @@ std::vector<Event> ContainerInventoryCollector::collect(const CollectorContext& 
   if (monitor_->following() && !monitor_->engine_socket_present()) return {};
   // Half a message: the envelope and the other events of the batch need room too.
   const size_t budget = std::max<size_t>(context.config.effective_message_limit() / 2, 4096);
-  return make_inventory_events(monitor_->inventory(), budget);
+  const std::vector<RecordPtr> containers = monitor_->inventory();
+  std::map<std::string, nlohmann::json> counts;
+  if (finding_counts_) {
+    try {
+      counts = finding_counts_(containers, context.config);
+    } catch (const std::exception& error) {
+      log::get("docker")->error("deployment analysis failed: {}", error.what());
+    }
+  }
+  return make_inventory_events(containers, budget, counts);
 }
 
 }  // namespace edgeguard::docker
