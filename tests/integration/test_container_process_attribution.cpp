@@ -70,13 +70,14 @@ TEST_P(ContainerProcessAttribution, AProcessExecdInAnEdgeModuleCarriesItsContain
 
   daemon.must({"run", "-d", "--name", "tempSensor", "--label", kEdgeOwner, kImage, "sleep", "600"});
   const std::string id = daemon.must({"inspect", "--format", "{{.Id}}", "tempSensor"});
-  // A unique argument, so this exec and nothing else matches.
-  const std::string marker = "edgeguard-attribution-" + std::to_string(::getpid()) + "-" + GetParam();
-  daemon.must({"exec", "tempSensor", "/bin/echo", marker});
+  // A unique argument, so this exec and nothing else matches. The process lives a second: the
+  // proc connector reads /proc after the exec and counts a process already gone as lost.
+  const std::string marker = "1." + std::to_string(::getpid()) + std::to_string(GetParam().size());
+  daemon.must({"exec", "tempSensor", "/bin/sleep", marker});
 
   const auto exec_of_marker = [&]() -> std::optional<json> {
     for (const auto& item : process_creates(output)) {
-      if (item.value("CommandLine", "") == "/bin/echo " + marker) return item;
+      if (item.value("CommandLine", "") == "/bin/sleep " + marker) return item;
     }
     return std::nullopt;
   };
@@ -86,7 +87,7 @@ TEST_P(ContainerProcessAttribution, AProcessExecdInAnEdgeModuleCarriesItsContain
 
   const json item = *exec_of_marker();
   const json& extra = item["ExtraDetails"];
-  // The file that runs, as the container sees it: /bin/echo is a link to busybox.
+  // The file that runs, as the container sees it: /bin/sleep is a link to busybox.
   EXPECT_EQ(item["Executable"], "/bin/busybox") << item;
   EXPECT_EQ(extra["ContainerId"], id) << item;
   EXPECT_EQ(extra["ContainerName"], "tempSensor") << item;
