@@ -10,11 +10,12 @@ BUILD_PACKAGES=(
   libcurl4-openssl-dev libssl-dev libsqlite3-dev libmosquitto-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  mosquitto-dev
 )
 RUNTIME_PACKAGES=(iproute2 nftables iptables)
 TEST_PACKAGES=(
   python3 python3-jsonschema mosquitto docker.io auditd openssl procps psmisc
-  util-linux sqlite3 curl busybox-static
+  util-linux sqlite3 curl busybox-static openssh-server openssh-client sshpass
 )
 
 BENCH_PACKAGES=(hyperfine time linux-perf)

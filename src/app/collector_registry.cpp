@@ -2,6 +2,7 @@
 
 #include "collectors/docker/docker_collectors.h"
 #include "collectors/firewall/firewall_collector.h"
+#include "collectors/login/login_collector.h"
 #include "collectors/operational/statistics_collector.h"
 #include "collectors/ports/listening_ports_collector.h"
 #include "collectors/sysinfo/system_information_collector.h"
@@ -24,6 +25,7 @@ CollectorSet make_collectors(const CollectorServices& services) {
   set.periodic.push_back(std::make_unique<StatisticsCollector>(services.statistics, services.settle_pipeline));
 
   set.streaming.push_back(std::make_unique<docker::DockerEventsCollector>(docker_monitor));
+  set.streaming.push_back(std::make_unique<LoginCollector>(services));
   return set;
 }
 

@@ -5,16 +5,12 @@
 #include <cstdio>
 #include <iostream>
 
-#include "app/agent_id.h"
-#include "app/collector_registry.h"
+#include "app/agent_runtime.h"
 #include "app/exit_codes.h"
+#include "app/module_mode.h"
 #include "app/sink_selection.h"
-#include "config/configuration_error_event.h"
 #include "config/local_config_file.h"
 #include "core/log.h"
-#include "core/runtime_info.h"
-#include "pipeline/pipeline.h"
-#include "pipeline/scheduler.h"
 
 namespace edgeguard {
 namespace {
@@ -45,18 +41,6 @@ std::optional<LoadedConfig> load_configuration(const RunOptions& options) {
   return loaded;
 }
 
-// Waits for SIGTERM or SIGINT (blocked in every thread by main()).
-int wait_for_stop_signal() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  int signal_number = 0;
-  while (sigwait(&set, &signal_number) != 0) {
-  }
-  return signal_number;
-}
-
 }  // namespace
 
 int run_agent(const RunOptions& options) {
@@ -81,58 +65,28 @@ int run_agent(const RunOptions& options) {
   }
 
   const std::string sink_kind = choose_sink_kind(config);
-  if (sink_kind == "edgehub") {
-    std::cerr << "edgeguard: IoT Edge module mode (sink \"edgehub\") is not available in this build\n";
-    return exit_code::kBadInput;
-  }
+  if (sink_kind == "edgehub") return run_as_module(options, config, loaded->problems);
 
   try {
-    const std::string agent_id = load_or_create_agent_id(config.local.state_dir);
-    EventStore store(config.local.state_dir / "events.db", static_cast<uint64_t>(config.max_local_cache_size_bytes));
+    AgentRuntime agent(config, "Standalone");
     std::unique_ptr<Sink> sink = make_standalone_sink(config);
-    Statistics statistics;
-    RuntimeInfo runtime;
-    ContainerCatalog containers;
-    runtime.set("AgentMode", "Standalone");
-    runtime.set("Sink", sink->describe());
-
-    Pipeline pipeline(config, store, *sink, statistics, AgentIdentity{agent_id, EDGEGUARD_VERSION});
-    for (const auto& problem : loaded->problems) pipeline.submit(make_configuration_error_event(problem, config));
-
-    const CollectorServices services{statistics, runtime, containers, [&pipeline] { pipeline.settle(); }};
-    CollectorSet collectors = make_collectors(services);
-    Scheduler scheduler(std::move(collectors.periodic), host, [&](Event e) { return pipeline.submit(std::move(e)); });
-    logger->info("edgeguard {} agent {} standalone, host root {}, state {}, output {}", EDGEGUARD_VERSION, agent_id,
-                 host.root().string(), config.local.state_dir.string(), sink->describe());
-
+    agent.attach(*sink, loaded->problems);
+    logger->info("edgeguard {} agent {} standalone, host root {}, state {}, output {}", EDGEGUARD_VERSION,
+                 agent.agent_id(), agent.host().root().string(), config.local.state_dir.string(), sink->describe());
     if (options.once) {
-      scheduler.run_once(config);
-      if (!pipeline.flush_all(true)) {
+      if (!agent.run_once()) {
         std::cerr << "edgeguard: could not write the messages to " << sink->describe() << "\n";
         return exit_code::kRuntimeFailure;
       }
       return exit_code::kOk;
     }
-
-    auto& streaming = collectors.streaming;
-    pipeline.start();
-    const CollectorContext context{host, config};
-    for (auto& collector : streaming) {
-      try {
-        collector->start(context, [&](Event e) { return pipeline.submit(std::move(e)); });
-      } catch (const std::exception& error) {
-        logger->error("collector {} could not start: {}", collector->name(), error.what());
-      }
-    }
-    scheduler.start(config);
+    agent.start();
     const int signal_number = wait_for_stop_signal();
     logger->info("received {}; stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
-    scheduler.stop();
-    for (auto& collector : streaming) collector->stop();
-    pipeline.stop(std::chrono::seconds(5));
-    const auto totals = statistics.totals();
+    agent.stop(std::chrono::seconds(5));
+    const auto totals = agent.statistics().totals();
     logger->info("stopped: {} message(s) sent, {} failed, {} event(s) still stored", totals.messages_sent,
-                 totals.messages_failed, store.count(Priority::High) + store.count(Priority::Low));
+                 totals.messages_failed, agent.stored_events());
     return exit_code::kOk;
   } catch (const std::exception& error) {
     std::cerr << "edgeguard: " << error.what() << "\n";

@@ -37,6 +37,7 @@ struct LocalSettings {
   std::string log_level = "info";
   std::filesystem::path docker_socket;  // empty = <host_root>/var/run/docker.sock
   int edgehub_port = 8883;
+  Duration sas_token_lifetime{std::chrono::hours(1), "PT1H"};  // module mode: reconnect at 80 %
   bool operator==(const LocalSettings&) const = default;
 };
 

@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "core/host_root.h"
+#include "core/iso_duration.h"
 
 namespace edgeguard {
 namespace {
@@ -61,6 +62,15 @@ const std::vector<LocalKey>& local_keys() {
            return "expected a port number from 1 to 65535";
          }
          s.edgehub_port = v.get<int>();
+         return {};
+       }},
+      {"sasTokenLifetime",
+       [](LocalSettings& s, const json& v) -> std::string {
+         const auto parsed = v.is_string() ? parse_iso_duration(v.get<std::string>()) : std::nullopt;
+         if (!parsed || *parsed < std::chrono::seconds(5) || *parsed > std::chrono::hours(24 * 7)) {
+           return "expected an ISO-8601 duration from PT5S to P7D, such as \"PT1H\"";
+         }
+         s.sas_token_lifetime = Duration{*parsed, v.get<std::string>()};
          return {};
        }},
   };

@@ -50,6 +50,13 @@ Event make_empty_snapshot(std::string name, EventKind kind) {
   return make_event(std::move(name), EventCategory::Periodic, kind, nlohmann::json::array());
 }
 
+Event make_state_update(std::string key, std::string value) {
+  Event event;
+  event.time = Clock::now();
+  event.state = CollectorState{std::move(key), std::move(value)};
+  return event;
+}
+
 std::string serialize_event(const Event& event) {
   // Written by hand around the payload: this runs for every event at full rate, and building
   // an ordered_json copy of the payload just to print it cost more than everything else here.

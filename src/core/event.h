@@ -32,6 +32,12 @@ struct Channel {
   bool operator==(const Channel&) const = default;
 };
 
+// State a collector persists with its events, e.g. how far it has read a log file.
+struct CollectorState {
+  std::string key;
+  std::string value;
+};
+
 struct Event {
   std::string id;  // GUID, unique per event
   std::string name;
@@ -40,8 +46,12 @@ struct Event {
   TimePoint time{};
   nlohmann::json payload = nlohmann::json::array();
   Channel channel;
+  // Committed in the same store transaction as this event, so a collector restarted after a
+  // crash resumes right after the last event that reached the store. Never sent.
+  std::optional<CollectorState> state;
 
   bool is_empty() const { return payload.empty(); }
+  bool is_state_only() const { return name.empty() && state.has_value(); }
 };
 
 // A new event with a fresh id and the current time.
@@ -49,6 +59,10 @@ Event make_event(std::string name, EventCategory category, EventKind kind,
                  nlohmann::json payload = nlohmann::json::array());
 // The periodic "found nothing" event: IsEmpty true, empty payload.
 Event make_empty_snapshot(std::string name, EventKind kind = EventKind::Security);
+
+// No event, only collector state: committed in submission order after the events submitted
+// before it (e.g. a read position past records that produced no event).
+Event make_state_update(std::string key, std::string value);
 
 // The event as schema v1.0 JSON text (Id, TimestampLocal, TimestampUTC, Category, Name,
 // EventType, IsEmpty, PayloadSchemaVersion, Payload).

@@ -16,10 +16,14 @@ bool IntakeQueue::push(IntakeItem item) {
   return true;
 }
 
-std::vector<IntakeItem> IntakeQueue::pop_all(std::chrono::milliseconds timeout) {
+void IntakeQueue::wait(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   ready_.wait_for(lock, timeout, [&] { return !items_.empty() || closed_ || woken_; });
   woken_ = false;
+}
+
+std::vector<IntakeItem> IntakeQueue::pop_all() {
+  std::lock_guard lock(mutex_);
   std::vector<IntakeItem> out;
   out.swap(items_);
   return out;

@@ -18,6 +18,9 @@ struct IntakeItem {
   Priority priority = Priority::Low;
   std::optional<Event> raw;
   PendingEvent ready;
+  std::optional<CollectorState> state;  // committed with the event (or alone)
+
+  bool carries_event() const { return raw.has_value() || !ready.body.empty(); }
 };
 
 class IntakeQueue {
@@ -26,8 +29,10 @@ class IntakeQueue {
 
   // False when the queue is full or closed (the caller counts the drop).
   bool push(IntakeItem item);
-  // Waits up to `timeout` for events, then takes everything queued.
-  std::vector<IntakeItem> pop_all(std::chrono::milliseconds timeout);
+  // Waits up to `timeout` for an item (or close/wake), without taking anything.
+  void wait(std::chrono::milliseconds timeout);
+  // Takes everything queued, at once.
+  std::vector<IntakeItem> pop_all();
   void close();
   void wake();
   size_t size() const;

@@ -37,6 +37,11 @@ Pipeline::~Pipeline() {
 
 bool Pipeline::submit(Event event) {
   IntakeItem item;
+  const bool state_only = event.is_state_only();
+  item.state = std::move(event.state);
+  // Only collector state, no event: nothing to count if the queue refuses it; the collector
+  // sends newer state later.
+  if (state_only) return intake_.push(std::move(item));
   bool aggregated = false;
   size_t limit = 0;
   {
@@ -46,13 +51,19 @@ bool Pipeline::submit(Event event) {
     aggregated = aggregation != config_.aggregation.end() && aggregation->second.enabled;
     limit = config_.effective_message_limit();
   }
-  if (item.priority == Priority::Off) return false;
+  // An event that is not taken (Off, or too large: counted) still has its state committed, so
+  // the collector does not read the same input again after a restart.
+  const auto keep_state_only = [&] {
+    if (item.state) intake_.push(IntakeItem{item.priority, std::nullopt, {}, std::move(item.state)});
+    return false;
+  };
+  if (item.priority == Priority::Off) return keep_state_only();
   if (aggregated) {
     item.raw = std::move(event);
   } else {
     // Serialized here, on the collector's thread, so the ingest thread only writes.
     auto ready = prepare(event, item.priority, limit);
-    if (!ready) return false;
+    if (!ready) return keep_state_only();
     item.ready = std::move(*ready);
   }
   const Priority priority = item.priority;
@@ -91,7 +102,7 @@ void Pipeline::stop(std::chrono::milliseconds deadline) {
   sender_wake_.notify_all();
   if (ingest_thread_.joinable()) ingest_thread_.join();
   if (sender_thread_.joinable()) sender_thread_.join();
-  ingest(intake_.pop_all(std::chrono::milliseconds(0)), false);
+  ingest_pending(false);
   const auto until = SteadyClock::now() + deadline;
   if (deadline.count() > 0) {
     if (drain(Priority::High, Priority::Low, until)) drain(Priority::Low, Priority::High, until);
@@ -99,7 +110,7 @@ void Pipeline::stop(std::chrono::milliseconds deadline) {
 }
 
 bool Pipeline::flush_all(bool close_aggregation_windows) {
-  ingest(intake_.pop_all(std::chrono::milliseconds(0)), close_aggregation_windows);
+  ingest_pending(close_aggregation_windows);
   const auto forever = SteadyClock::time_point::max();
   return drain(Priority::High, Priority::Low, forever) && drain(Priority::Low, Priority::High, forever);
 }
@@ -118,6 +129,14 @@ void Pipeline::apply_config(const AgentConfig& config) {
   {
     std::lock_guard lock(sender_mutex_);
     config_changed_ = true;
+  }
+  sender_wake_.notify_all();
+}
+
+void Pipeline::sink_ready() {
+  {
+    std::lock_guard lock(sender_mutex_);
+    sink_ready_ = true;
   }
   sender_wake_.notify_all();
 }
@@ -149,15 +168,16 @@ void Pipeline::ingest_loop() {
         timeout = std::clamp(left, std::chrono::milliseconds(0), timeout);
       }
     }
-    auto items = intake_.pop_all(timeout);
-    if (stopping_ && items.empty()) break;
-    ingest(std::move(items), false);
+    intake_.wait(timeout);
+    if (stopping_ && intake_.size() == 0) break;
+    ingest_pending(false);
   }
 }
 
-void Pipeline::ingest(std::vector<IntakeItem> items, bool close_windows) {
+void Pipeline::ingest_pending(bool close_windows) {
   const size_t limit = config().effective_message_limit();
   std::lock_guard lock(ingest_mutex_);
+  std::vector<IntakeItem> items = intake_.pop_all();
   std::vector<PendingEvent> pending;
   pending.reserve(items.size());
   uint64_t absorbed[2] = {0, 0};
@@ -166,7 +186,10 @@ void Pipeline::ingest(std::vector<IntakeItem> items, bool close_windows) {
     if (auto ready = prepare(event, priority, limit)) pending.push_back(std::move(*ready));
   };
 
+  std::vector<StateChange> changes;
   for (IntakeItem& item : items) {
+    if (item.state) changes.push_back(StateChange{std::move(item.state->key), std::move(item.state->value)});
+    if (!item.carries_event()) continue;
     if (!item.raw) {
       pending.push_back(std::move(item.ready));
     } else if (aggregator_.absorb(*item.raw)) {
@@ -180,7 +203,7 @@ void Pipeline::ingest(std::vector<IntakeItem> items, bool close_windows) {
     const Priority priority = config.priority_of(event.name);
     add(event, priority == Priority::Off ? Priority::Low : priority);
   }
-  const std::vector<StateChange> changes = aggregator_.take_state_changes();
+  for (auto& change : aggregator_.take_state_changes()) changes.push_back(std::move(change));
   if (pending.empty() && changes.empty()) return;
 
   EvictionReport evicted;
@@ -305,7 +328,13 @@ void Pipeline::sender_loop() {
       std::unique_lock lock(sender_mutex_);
       auto wake_at = std::min(next_high, next_low);
       if (retry_at != SteadyClock::time_point{}) wake_at = std::min(wake_at, retry_at);
-      sender_wake_.wait_until(lock, wake_at, [&] { return size_trigger_ || config_changed_ || stopping_.load(); });
+      sender_wake_.wait_until(lock, wake_at,
+                              [&] { return size_trigger_ || config_changed_ || sink_ready_ || stopping_.load(); });
+      if (sink_ready_) {
+        sink_ready_ = false;
+        retry_at = {};
+        backoff = std::chrono::milliseconds(1000);
+      }
       if (config_changed_) {
         config_changed_ = false;
         const auto updated = this->config();

@@ -34,6 +34,7 @@ class Pipeline {
 
   // Any thread, never blocks. Events whose priority is Off are discarded (not collected); a
   // full intake queue drops the event and counts it. Returns whether the event was taken.
+  // An event's collector state is committed in the transaction that stores the event.
   bool submit(Event event);
 
   void start();
@@ -45,20 +46,26 @@ class Pipeline {
   // close every aggregation window, and send everything in the store. False if the sink failed.
   bool flush_all(bool close_aggregation_windows);
 
+  // The sink can take messages again (e.g. it reconnected): retry now rather than at the end
+  // of the back-off that grew while it was down.
+  void sink_ready();
+
   // Takes effect without a restart: priorities, frequencies, sizes, aggregation.
   void apply_config(const AgentConfig& config);
   AgentConfig config() const;
   Statistics& statistics() { return statistics_; }
   // Any thread: persists everything submitted so far (ingest is serialised, so this keeps the
   // order of events even while the ingest thread runs).
-  void settle() { ingest(intake_.pop_all(std::chrono::milliseconds(0)), false); }
+  void settle() { ingest_pending(false); }
   // Events submitted but not yet ingested.
   size_t intake_depth() const { return intake_.size(); }
 
  private:
   void ingest_loop();
   void sender_loop();
-  void ingest(std::vector<IntakeItem> items, bool close_windows);
+  // Takes everything queued and persists it. Taking and persisting happen under one lock, so
+  // events reach the store in the order they were submitted whichever thread does it.
+  void ingest_pending(bool close_windows);
   // The serialized event, or nullopt (counted) when it cannot fit in any message.
   std::optional<PendingEvent> prepare(const Event& event, Priority priority, size_t message_limit);
   // Sends one message from `primary` (padded with `pad`). nullopt: nothing to send.
@@ -87,6 +94,7 @@ class Pipeline {
   std::condition_variable sender_wake_;
   bool size_trigger_ = false;
   bool config_changed_ = false;
+  bool sink_ready_ = false;
 
   std::atomic<bool> stopping_{false};
   std::thread ingest_thread_;

@@ -204,3 +204,48 @@ TEST(Pipeline, CacheLimitEvictsLowFirstAndCountsIt) {
   EXPECT_EQ(events[0].payload[1]["ExtraDetails"]["CacheEviction"], std::to_string(totals.low.dropped));
   EXPECT_EQ(events[1].payload[0]["MessagesSent"], sink.messages.size());
 }
+
+TEST(Pipeline, CollectorStateIsCommittedWithItsEventAndStateOnlyUpdatesInOrder) {
+  test::TempDir dir;
+  EventStore store(dir / "events.db", 1 << 20);
+  RecordingSink sink;
+  Statistics statistics;
+  Pipeline pipeline(AgentConfig::defaults(), store, sink, statistics, {"9c647395-b913-4997-a732-a7fe7303b649", "0"});
+  Event first = user_event(1);
+  first.state = CollectorState{"test.position", "1"};
+  ASSERT_TRUE(pipeline.submit(std::move(first)));
+  ASSERT_TRUE(pipeline.submit(make_state_update("test.position", "2")));
+  ASSERT_TRUE(pipeline.flush_all(false));
+  EXPECT_EQ(store.state_with_prefix("test."), (std::map<std::string, std::string>{{"test.position", "2"}}));
+  ASSERT_EQ(sink.messages.size(), 1u);
+  const auto events = nlohmann::json::parse(sink.messages[0].body)["Events"];
+  ASSERT_EQ(events.size(), 1u);  // the state-only update is not an event
+  EXPECT_EQ(statistics.totals().high.collected + statistics.totals().low.collected, 1u);
+}
+
+TEST(Pipeline, StateOfAnEventTurnedOffOrTooLargeIsStillCommitted) {
+  test::TempDir dir;
+  EventStore store(dir / "events.db", 1 << 20);
+  RecordingSink sink;
+  Statistics statistics;
+  AgentConfig config = AgentConfig::defaults();
+  config.max_message_size_bytes = 8192;
+  Pipeline pipeline(config, store, sink, statistics, {"9c647395-b913-4997-a732-a7fe7303b649", "0"});
+  Event big = make_event("Login", EventCategory::Triggered, EventKind::Security,
+                         nlohmann::json::array({{{"UserName", std::string(9000, 'a')}}}));
+  big.state = CollectorState{"test.position", "7"};
+  EXPECT_FALSE(pipeline.submit(std::move(big)));  // the event is dropped (counted), its state kept
+  ASSERT_TRUE(pipeline.flush_all(false));
+  EXPECT_EQ(store.state_with_prefix("test.").at("test.position"), "7");
+  EXPECT_EQ(statistics.totals().high.dropped_by_reason.at(std::string(drop_reason::kOversizeEvent)), 1u);
+
+  config.event_priority["Login"] = Priority::Off;
+  pipeline.apply_config(config);
+  Event off = make_event("Login", EventCategory::Triggered, EventKind::Security,
+                         nlohmann::json::array({{{"UserName", "u"}}}));
+  off.state = CollectorState{"test.position", "8"};
+  EXPECT_FALSE(pipeline.submit(std::move(off)));
+  ASSERT_TRUE(pipeline.flush_all(false));
+  EXPECT_EQ(store.state_with_prefix("test.").at("test.position"), "8");
+  EXPECT_TRUE(sink.messages.empty());
+}
