@@ -245,6 +245,9 @@ TEST_F(DockerEngine, ProcessesInAContainerAreAttributedToIt) {
   ASSERT_TRUE(sink.wait_for("ContainerLifecycle", "start", "sensor"));
   daemon_->must({"exec", "-d", "sensor", "sleep", "601"});
   ASSERT_TRUE(eventually([&] { return daemon_->container_pids(id).size() >= 2; }));
+  // The engine thread asks the engine about the exec (exec_create: inspect) on its own time;
+  // once it has reported the exec's start it is done, and only catalog lookups could ask.
+  ASSERT_TRUE(sink.wait_for("ContainerExec", "exec_start", "sensor"));
 
   // What the kernel collector will do for each process event: cgroup -> id -> catalog.
   const uint64_t requests_before = monitor.engine_requests();
