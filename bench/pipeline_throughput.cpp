@@ -103,8 +103,21 @@ void BM_CollectorAndPipeline(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * count);
 }
 
+// The collector-side share of the cost: turning one event into its message text.
+void BM_SerializeEvent(benchmark::State& state) {
+  const Event event = synthetic_exec(42);
+  for (auto _ : state) benchmark::DoNotOptimize(serialize_event(event));
+}
+
+void BM_BuildEvent(benchmark::State& state) {
+  int64_t i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(synthetic_exec(i++));
+}
+
 }  // namespace
 
+BENCHMARK(BM_SerializeEvent);
+BENCHMARK(BM_BuildEvent);
 BENCHMARK(BM_Pipeline)->ArgNames({"events", "aggregate"})->Args({300000, 0})->Args({300000, 1})
     ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_CollectorAndPipeline)->ArgName("events")->Arg(300000)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);

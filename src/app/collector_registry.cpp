@@ -5,6 +5,7 @@
 #include "collectors/login/login_collector.h"
 #include "collectors/operational/statistics_collector.h"
 #include "collectors/ports/listening_ports_collector.h"
+#include "collectors/process/kernel_events_collector.h"
 #include "collectors/sysinfo/system_information_collector.h"
 #include "collectors/users/local_users_collector.h"
 
@@ -24,6 +25,9 @@ CollectorSet make_collectors(const CollectorServices& services) {
   // Last: the counters cover the period that ends with this snapshot round.
   set.periodic.push_back(std::make_unique<StatisticsCollector>(services.statistics, services.settle_pipeline));
 
+  // ProcessCreate and ConnectionCreate (eBPF, audit or proc connector).
+  set.streaming.push_back(
+      std::make_unique<KernelEventsCollector>(services.statistics, services.runtime, services.containers));
   set.streaming.push_back(std::make_unique<docker::DockerEventsCollector>(docker_monitor));
   set.streaming.push_back(std::make_unique<LoginCollector>(services));
   return set;

@@ -11,8 +11,8 @@ bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 // characters or the segment's ends ("docker-<id>.scope", "<id>").
 std::string_view id_in_segment(std::string_view segment) {
   if (segment.size() < kIdLength) return {};
-  // The conmon monitor of a Podman container lives beside it, not inside it.
-  if (segment.substr(0, 14) == "libpod-conmon-") return {};
+  // The conmon monitor of a Podman or CRI-O container lives beside it, not inside it.
+  if (segment.starts_with("libpod-conmon-") || segment.starts_with("crio-conmon-")) return {};
   size_t run_start = 0;
   for (size_t i = 0; i <= segment.size(); ++i) {
     if (i < segment.size() && is_hex(segment[i])) continue;

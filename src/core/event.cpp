@@ -1,6 +1,7 @@
 #include "core/event.h"
 
 #include "core/guid.h"
+#include "core/json_writer.h"
 #include "core/strings.h"
 #include "core/timestamp.h"
 
@@ -78,13 +79,9 @@ std::string serialize_event(const Event& event) {
   out += to_string(event.kind);
   out += event.is_empty() ? "\",\"IsEmpty\":true" : "\",\"IsEmpty\":false";
   out += ",\"PayloadSchemaVersion\":\"1.0\",\"Payload\":";
-  out += event.payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  append_json(out, event.payload);
   out += '}';
   return out;
-}
-
-void append_json_string(std::string& out, std::string_view text) {
-  out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace edgeguard

@@ -67,7 +67,5 @@ Event make_state_update(std::string key, std::string value);
 // The event as schema v1.0 JSON text (Id, TimestampLocal, TimestampUTC, Category, Name,
 // EventType, IsEmpty, PayloadSchemaVersion, Payload).
 std::string serialize_event(const Event& event);
-// Appends `text` as a JSON string literal (quoted, escaped; invalid UTF-8 replaced).
-void append_json_string(std::string& out, std::string_view text);
 
 }  // namespace edgeguard

@@ -1,6 +1,7 @@
 #include "pipeline/pipeline.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "core/log.h"
 #include "pipeline/message_builder.h"
@@ -10,6 +11,8 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 constexpr size_t kPageRows = 512;
+constexpr size_t kIngestBatch = 512;
+constexpr auto kIngestLinger = std::chrono::milliseconds(200);
 
 std::shared_ptr<spdlog::logger> logger() { return log::get("pipeline"); }
 
@@ -170,6 +173,9 @@ void Pipeline::ingest_loop() {
     }
     intake_.wait(timeout);
     if (stopping_ && intake_.size() == 0) break;
+    // Streaming collectors submit one event at a time and every ingest is one store transaction
+    // (one fsync): when a few arrived, wait a moment for the rest of the burst.
+    if (intake_.size() > 0 && intake_.size() < kIngestBatch && !stopping_) std::this_thread::sleep_for(kIngestLinger);
     ingest_pending(false);
   }
 }
@@ -205,6 +211,21 @@ void Pipeline::ingest_pending(bool close_windows) {
   }
   for (auto& change : aggregator_.take_state_changes()) changes.push_back(std::move(change));
   if (pending.empty() && changes.empty()) return;
+  // An aggregation window entry hit many times in this batch needs only its last value stored.
+  if (changes.size() > 1) {
+    std::unordered_map<std::string_view, size_t> last;
+    for (size_t i = 0; i < changes.size(); ++i) last[changes[i].key] = i;
+    if (last.size() < changes.size()) {
+      std::vector<bool> keep(changes.size(), false);
+      for (const auto& [key, index] : last) keep[index] = true;
+      std::vector<StateChange> kept;
+      kept.reserve(last.size());
+      for (size_t i = 0; i < changes.size(); ++i) {
+        if (keep[i]) kept.push_back(std::move(changes[i]));
+      }
+      changes = std::move(kept);
+    }
+  }
 
   EvictionReport evicted;
   try {

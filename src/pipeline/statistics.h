@@ -22,6 +22,10 @@ inline constexpr std::string_view kKernelBuffer = "KernelBufferFull";
 inline constexpr std::string_view kAuditLost = "AuditLost";
 inline constexpr std::string_view kParseFailure = "ParseFailure";
 inline constexpr std::string_view kSimulated = "SimulatedDrop";
+// A process exited before /proc could be read for it (proc connector source).
+inline constexpr std::string_view kProcessGone = "ProcessGone";
+// A socket closed before its addresses could be read (audit and proc connector sources).
+inline constexpr std::string_view kConnectionGone = "ConnectionGone";
 }  // namespace drop_reason
 
 struct QueueCounters {

@@ -20,6 +20,9 @@ TEST(CgroupContainerId, EngineAndDriverLayouts) {
   EXPECT_EQ(container_id_from_cgroup_path("/kubepods/besteffort/pod0b1c2d3e-aaaa-bbbb-cccc-1234567890ab/" + kId), kId);
   EXPECT_EQ(container_id_from_cgroup_path("/machine.slice/libpod-" + kId + ".scope/container"), kId);
   EXPECT_EQ(container_id_from_cgroup_path("/system.slice/crio-" + kId + ".scope"), kId);
+  EXPECT_EQ(container_id_from_cgroup_path("/system.slice/containerd.service/kubepods-pod12.slice:cri-containerd:" + kId),
+            kId);
+  EXPECT_EQ(container_id_from_cgroup_path("/docker/" + kId + "/init.scope"), kId);  // systemd inside a container
   // Nested: the outer container is the one the host's engine knows.
   EXPECT_EQ(container_id_from_cgroup_path("/docker/" + kId + "/docker/" + kOther), kId);
 }
@@ -30,6 +33,7 @@ TEST(CgroupContainerId, NotAContainer) {
   EXPECT_EQ(container_id_from_cgroup_path("/user.slice/user-1000.slice/session-3.scope"), "");
   EXPECT_EQ(container_id_from_cgroup_path("/system.slice/containerd.service"), "");
   EXPECT_EQ(container_id_from_cgroup_path("/machine.slice/libpod-conmon-" + kId + ".scope"), "");
+  EXPECT_EQ(container_id_from_cgroup_path("/kubepods.slice/crio-conmon-" + kId + ".scope"), "");
   EXPECT_EQ(container_id_from_cgroup_path("/docker/" + kId.substr(1)), "");        // 63 digits
   EXPECT_EQ(container_id_from_cgroup_path("/docker/" + kId + "0"), "");            // 65 digits
   std::string upper = kId;

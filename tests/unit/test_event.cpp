@@ -117,3 +117,20 @@ TEST(ContainerCatalog, ConcurrentMissesOfOneIdAskTheResolverOnce) {
     ASSERT_EQ(asked_again, 0) << "round " << round;
   }
 }
+
+TEST(Event, SerializedTextIsCompactWithFieldsInSchemaOrder) {
+  Event event = make_event("ProcessCreate", EventCategory::Triggered, EventKind::Security,
+                           nlohmann::json::array({{{"Executable", "/bin/true"}, {"CommandLine", "a \"b\""}}}));
+  const std::string text = serialize_event(event);
+  nlohmann::ordered_json expected;
+  expected["Id"] = event.id;
+  expected["TimestampLocal"] = format_local_time(event.time);
+  expected["TimestampUTC"] = format_utc_time(event.time);
+  expected["Category"] = "Triggered";
+  expected["Name"] = "ProcessCreate";
+  expected["EventType"] = "Security";
+  expected["IsEmpty"] = false;
+  expected["PayloadSchemaVersion"] = "1.0";
+  expected["Payload"] = event.payload;
+  EXPECT_EQ(text, expected.dump());
+}

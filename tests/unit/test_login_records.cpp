@@ -218,7 +218,7 @@ TEST(ReadPositions, FingerprintsTellRecordsApart) {
 }
 
 TEST(Passwd, NamesToIdsSkippingWhatIsNotAnEntry) {
-  const auto uids = parse_passwd("root:x:0:0:root:/root:/bin/bash\n# comment\n+::::::\nbad:x:abc:1::/:/bin/sh\n"
+  const auto uids = uids_by_name("root:x:0:0:root:/root:/bin/bash\n# comment\n+::::::\nbad:x:abc:1::/:/bin/sh\n"
                                  "alice:x:1000:1000:Alice,,,:/home/alice:/bin/bash\nalice:x:2000:2000::/:/bin/sh\nshort:x\n");
   EXPECT_EQ(uids.size(), 2u);
   EXPECT_EQ(uids.at("root"), "0");

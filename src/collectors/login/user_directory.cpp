@@ -2,22 +2,14 @@
 
 #include <sys/stat.h>
 
-#include <algorithm>
-#include <cctype>
-
-#include "core/strings.h"
+#include "collectors/users/account_files.h"
 
 namespace edgeguard::login {
 
-std::map<std::string, std::string, std::less<>> parse_passwd(std::string_view text) {
+std::map<std::string, std::string, std::less<>> uids_by_name(std::string_view passwd_text) {
   std::map<std::string, std::string, std::less<>> out;
-  for (const auto line : split(text, '\n')) {
-    const auto fields = split(line, ':');
-    if (fields.size() < 4 || fields[0].empty() || fields[2].empty()) continue;
-    if (!std::all_of(fields[2].begin(), fields[2].end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-      continue;
-    }
-    out.emplace(std::string(fields[0]), std::string(fields[2]));  // the first entry of a name wins, as getpwnam
+  for (auto& entry : parse_passwd(passwd_text).entries) {
+    out.emplace(std::move(entry.name), std::to_string(entry.uid));  // the first entry of a name wins, as getpwnam
   }
   return out;
 }
@@ -35,7 +27,7 @@ void UserDirectory::reload_if_changed() {
     return;
   }
   const auto text = host_.read_file("/etc/passwd");
-  uids_ = text ? parse_passwd(*text) : decltype(uids_){};
+  uids_ = text ? uids_by_name(*text) : decltype(uids_){};
   inode_ = st.st_ino;
   size_ = st.st_size;
   mtime_ = st.st_mtim;

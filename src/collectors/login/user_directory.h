@@ -28,8 +28,8 @@ class UserDirectory {
   struct timespec mtime_{};
 };
 
-// Parses passwd text: name -> uid. Lines that are not "name:x:uid:..." with a numeric uid are
-// skipped (NIS "+" entries, comments, garbage).
-std::map<std::string, std::string, std::less<>> parse_passwd(std::string_view text);
+// name -> uid (as text) from passwd(5) text; what is not a local account entry (NIS "+" entries,
+// comments, garbage) is skipped.
+std::map<std::string, std::string, std::less<>> uids_by_name(std::string_view passwd_text);
 
 }  // namespace edgeguard::login
