@@ -26,7 +26,11 @@ std::optional<ContainerInfo> ContainerCatalog::find(std::string_view id) const {
     resolver = resolver_;
   }
   {
+    // Looked at again under the exclusive lock: another thread may have resolved the id (and
+    // taken it off unknown_) since the look above; asking again would cost an engine request.
     std::unique_lock lock(mutex_);
+    const auto it = containers_.find(std::string(id));
+    if (it != containers_.end()) return it->second;
     if (!unknown_.insert(std::string(id)).second) return std::nullopt;  // another thread asked already
   }
   auto resolved = resolver(id);

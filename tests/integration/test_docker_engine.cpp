@@ -245,6 +245,9 @@ TEST_F(DockerEngine, ProcessesInAContainerAreAttributedToIt) {
   ASSERT_TRUE(sink.wait_for("ContainerLifecycle", "start", "sensor"));
   daemon_->must({"exec", "-d", "sensor", "sleep", "601"});
   ASSERT_TRUE(eventually([&] { return daemon_->container_pids(id).size() >= 2; }));
+  // The engine thread asks the engine about the exec (exec_create: inspect) on its own time;
+  // once it has reported the exec's start it is done, and only catalog lookups could ask.
+  ASSERT_TRUE(sink.wait_for("ContainerExec", "exec_start", "sensor"));
 
   // What the kernel collector will do for each process event: cgroup -> id -> catalog.
   const uint64_t requests_before = monitor.engine_requests();
@@ -380,6 +383,24 @@ TEST(DockerDaemonCleanup, LeavesNothingBehind) {
     EXPECT_FALSE(std::filesystem::exists(entry.path() / cgroup_parent)) << entry.path();
   }
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::path("/sys/fs/cgroup") / cgroup_parent));
+}
+
+// The harness restarts engines (EngineRestartMissesNoChange). dockerd waits at most 10 s for its
+// containerd on the way out; one that takes longer dies only after dockerd has exited, and until
+// it is reaped a new dockerd on the same exec root takes it for a running containerd and gives
+// up after 15 s. stop() returns once that containerd is gone, so start() works at once.
+TEST(DockerDaemonRestart, StartsAgainAtOnceAfterItsContainerdWasSlowToStop) {
+  test::DockerDaemon daemon;
+  const auto pid_text = read_whole_file(daemon.directory() / "exec" / "containerd" / "containerd.pid");
+  ASSERT_TRUE(pid_text);
+  const pid_t containerd = std::stoi(*pid_text);
+  const auto cmdline = read_whole_file("/proc/" + std::to_string(containerd) + "/cmdline");
+  ASSERT_TRUE(cmdline && cmdline->find(daemon.directory().string() + "/") != std::string::npos) << containerd;
+  ASSERT_EQ(kill(containerd, SIGSTOP), 0);  // cannot stop in time: dockerd leaves without it
+  daemon.stop();
+  EXPECT_NE(kill(containerd, 0), 0) << "containerd " << containerd << " outlived stop()";
+  daemon.start();
+  EXPECT_FALSE(daemon.must({"version", "-f", "{{.Server.Version}}"}).empty());
 }
 
 // The agent binary with an engine that starts after it: one clear log line while it waits,

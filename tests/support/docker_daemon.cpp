@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -59,6 +61,22 @@ std::vector<MountPoint> mount_points() {
   }
   return out;
 }
+
+// Processes whose command line contains `needle`.
+std::vector<pid_t> pids_with_command_line(const std::string& needle) {
+  std::vector<pid_t> pids;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    const auto cmdline = read_whole_file(entry.path() / "cmdline");
+    if (cmdline && cmdline->find(needle) != std::string::npos) pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
+// Whether `pid` exists in the sense dockerd checks it (kill(pid, 0); a zombie counts).
+bool exists(pid_t pid) { return kill(pid, 0) == 0 || errno == EPERM; }
 
 }  // namespace
 
@@ -117,14 +135,40 @@ pid_t DockerDaemon::pid() const { return process_ ? process_->pid() : -1; }
 
 void DockerDaemon::stop(std::chrono::seconds grace) {
   if (!process_) return;
+  // dockerd runs its own containerd (config under our exec root). It waits at most 10 s for it
+  // on the way out and leaves it to die by its parent-death signal after that; a dockerd
+  // started while that containerd still exists takes it for a running one, waits for a socket
+  // that never comes and gives up after 15 s ("timeout waiting for containerd to start"). So
+  // the engine has stopped when its containerd is gone too.
+  const std::string containerd_config = (dir_ / "exec" / "containerd" / "containerd.toml").string();
+  std::vector<pid_t> containerd = pids_with_command_line(containerd_config);
   if (process_->running()) {
     process_->signal(SIGTERM);
     if (process_->wait(grace) == INT_MIN) {
+      std::fprintf(stderr, "dockerd %d did not stop within %lld s after SIGTERM; killing it\n", process_->pid(),
+                   static_cast<long long>(grace.count()));
       process_->signal(SIGKILL);
       process_->wait(std::chrono::seconds(30));
     }
   }
   process_.reset();
+  for (const pid_t pid : pids_with_command_line(containerd_config)) {  // one it started on the way out
+    if (std::find(containerd.begin(), containerd.end(), pid) == containerd.end()) containerd.push_back(pid);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (const pid_t pid : containerd) {
+    while (exists(pid) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!exists(pid)) continue;
+    std::fprintf(stderr, "containerd %d of the stopped dockerd still exists; killing it\n", pid);
+    const auto cmdline = read_whole_file("/proc/" + std::to_string(pid) + "/cmdline");
+    if (cmdline && cmdline->find(dir_.string() + "/") != std::string::npos) kill(pid, SIGKILL);
+    const auto killed_by = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (exists(pid) && std::chrono::steady_clock::now() < killed_by) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
 }
 
 CommandResult DockerDaemon::cli(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
@@ -187,13 +231,7 @@ void DockerDaemon::kill_leftovers() {
       while (procs >> pid) victims.push_back(pid);
     }
   }
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    const auto cmdline = read_whole_file(entry.path() / "cmdline");
-    if (cmdline && cmdline->find(dir_.string() + "/") != std::string::npos) victims.push_back(std::stoi(name));
-  }
+  for (const pid_t pid : pids_with_command_line(dir_.string() + "/")) victims.push_back(pid);
   for (const pid_t pid : victims) {
     if (pid > 1 && pid != getpid()) kill(pid, SIGKILL);
   }

@@ -27,9 +27,12 @@ class DockerDaemon {
 
   // Starts dockerd and waits until it answers; throws with the end of its log if it does not.
   void start();
-  // SIGTERM by PID, then SIGKILL if it has not exited within `grace`. The data root stays, so
-  // start() brings the same containers back.
-  void stop(std::chrono::seconds grace = std::chrono::seconds(30));
+  // SIGTERM by PID, then SIGKILL if it has not exited within `grace`; returns once the engine's
+  // own containerd is gone too, so start() can follow at once. dockerd bounds its shutdown
+  // itself (about 15 s for the containers, 10 s for containerd); the default grace leaves room
+  // for that on a loaded machine (a dockerd killed halfway leaves its containers running). The
+  // data root stays, so start() brings the same containers back.
+  void stop(std::chrono::seconds grace = std::chrono::seconds(60));
   bool running() const;
   pid_t pid() const;
 

@@ -143,12 +143,11 @@ class EngineStandin {
       std::string path = target.substr(0, target.find('?'));
       if (path.rfind("/v1.", 0) == 0) path = path.substr(path.find('/', 1));
       if (path == "/events") {
-        {
-          std::lock_guard lock(mutex_);
-          ++counts_[path];
-        }
-        write_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n");
+        // Answered and registered in one step: once the client has the answer, push_event()
+        // and close_streams() reach this stream (events pushed in between would be lost).
         std::lock_guard lock(mutex_);
+        ++counts_[path];
+        write_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n");
         connections_.erase(std::remove(connections_.begin(), connections_.end(), fd), connections_.end());
         streams_.push_back(fd);
         return;  // the fd stays open until close_streams()

@@ -124,6 +124,17 @@ TEST(ContainerCache, RestartedAndStoppedAgainWhileAway) {
   EXPECT_EQ(steps(transitions), (std::vector<std::string>{"flaky:die", "flaky:start", "flaky:die(2)"}));
 }
 
+TEST(ContainerCache, AContainerThatExitedAtOnceWhileAwayDied) {
+  // The engine stamps StartedAt after its runtime started the process and FinishedAt with the
+  // runtime's exit time: a process that exits at once can have finished before it "started".
+  ContainerCatalog catalog;
+  ContainerCache cache(catalog);
+  cache.replace_all({}, 1 * kSecond);
+  const auto transitions =
+      cache.replace_all({container("instant", "exited", 3 * kSecond, 3 * kSecond - 1'000'000, 7)}, 4 * kSecond);
+  EXPECT_EQ(steps(transitions), (std::vector<std::string>{"instant:create", "instant:start", "instant:die(7)"}));
+}
+
 TEST(ContainerCache, AFailedInspectKeepsTheLastGoodSettings) {
   ContainerCatalog catalog;
   ContainerCache cache(catalog);

@@ -164,7 +164,9 @@ TEST(DockerMonitor, MalformedEventIsCountedAndTheStateIsReadAgain) {
   engine.standin.push_event("{\"Type\":\"container\",\"Action\":\n");
   engine.standin.push_event(std::string(2 * 1024 * 1024, 'x') + "\n");  // longer than any event
   // Both were lost; each made the monitor read the engine's state again.
-  for (int i = 0; i < 400 && engine.standin.requests("/containers/json") < 3; ++i) std::this_thread::sleep_for(10ms);
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (monitor.status().resyncs < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(monitor.status().resyncs, 3u);
   EXPECT_EQ(engine.standin.requests("/containers/json"), 3u);
   EXPECT_EQ(monitor.status().malformed_events, 2u);
   EXPECT_EQ(statistics.totals().high.dropped_by_reason.at(std::string(drop_reason::kParseFailure)), 2u);
@@ -211,8 +213,10 @@ TEST(DockerMonitor, ReconnectsAndReportsWhatChangedWhileAway) {
   ASSERT_TRUE(monitor.wait_for_sessions(1, 20s));
   EXPECT_TRUE(sink.events().empty()) << "the first sync is a baseline, not news";
 
-  engine.standin.close_streams();
+  // Removed before the stream ends: the monitor may be back (20 ms back-off) before this thread
+  // runs again, and a resync before the removal would have nothing to report.
   engine.remove(kRisky);
+  engine.standin.close_streams();
   ASSERT_TRUE(monitor.wait_for_sessions(2, 20s));
   const auto die = sink.wait_for("ContainerLifecycle", "die", "risky");
   const auto destroy = sink.wait_for("ContainerLifecycle", "destroy", "risky");

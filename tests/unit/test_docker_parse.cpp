@@ -89,6 +89,21 @@ TEST(DockerParse, InspectOfARiskyContainerGivesItsEffectiveSettings) {
   EXPECT_EQ(record.inspect["HostConfig"]["NetworkMode"], "host");
 }
 
+TEST(DockerParse, MountsReadTheSameWhateverOrderTheEngineListsThemIn) {
+  // The engine lists mounts from a map: every inspect may give them in another order.
+  auto reordered = nlohmann::json::parse(fixture("inspect_risky.json"));
+  auto& mounts = reordered["Mounts"];
+  ASSERT_EQ(mounts.size(), 3u);
+  std::reverse(mounts.begin(), mounts.end());
+  const auto as_listed = parse_container_inspect(fixture("inspect_risky.json"));
+  const auto reversed = parse_container_inspect(reordered.dump());
+  EXPECT_EQ(reversed.settings.mounts, as_listed.settings.mounts);
+  EXPECT_EQ(reversed.inspect, as_listed.inspect);
+  std::vector<std::string> destinations;
+  for (const auto& mount : as_listed.settings.mounts) destinations.push_back(mount.destination);
+  EXPECT_EQ(destinations, (std::vector<std::string>{"/host", "/hostetc", "/var/run/docker.sock"}));
+}
+
 TEST(DockerParse, InspectOfAConfinedContainerGivesItsLimits) {
   const auto record = parse_container_inspect(fixture("inspect_clean.json"));
   const auto& s = record.settings;

@@ -111,9 +111,10 @@ std::vector<Transition> ContainerCache::replace_all(std::vector<ContainerRecord>
       if (!old) {
         transitions.push_back({"create", now, std::nullopt});
         if (state.started_at_ns > 0) transitions.push_back({"start", now, std::nullopt});
-        if (!state.running && state.started_at_ns > 0 && state.finished_at_ns >= state.started_at_ns) {
-          transitions.push_back({"die", now, state.exit_code});
-        }
+        // Started and not running: that run ended. FinishedAt is not compared with StartedAt:
+        // the engine stamps StartedAt once its runtime has started the process, FinishedAt with
+        // the runtime's exit time, so a process that exits at once can finish "before" it started.
+        if (!state.running && state.started_at_ns > 0) transitions.push_back({"die", now, state.exit_code});
         changes.push_back({ContainerChange::Kind::Added, now});
       } else {
         const bool restarted = state.started_at_ns > old->state.started_at_ns;

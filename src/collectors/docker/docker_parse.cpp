@@ -152,6 +152,22 @@ int64_t engine_time(const At& at) {
   return *parsed;
 }
 
+// The engine lists a container's mounts from a Go map, in a different order on every inspect.
+// In order of destination (each mount point has its own), the same container reads the same
+// every time: the inventory does not change and the cache sees no change that did not happen.
+void sort_mounts(json& document) {
+  if (!document.is_object()) return;
+  const auto mounts = document.find("Mounts");
+  if (mounts == document.end() || !mounts->is_array()) return;
+  const auto destination = [](const json& mount) {
+    if (!mount.is_object()) return std::string();
+    const auto it = mount.find("Destination");
+    return it != mount.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  std::stable_sort(mounts->begin(), mounts->end(),
+                   [&](const json& a, const json& b) { return destination(a) < destination(b); });
+}
+
 SecuritySettings parse_settings(const At& root) {
   SecuritySettings s;
   const At host = root["HostConfig"];
@@ -315,6 +331,7 @@ std::vector<ContainerSummary> parse_container_list(std::string_view body) {
 
 ContainerRecord parse_container_inspect(std::string_view body) {
   json document = parse_document(body);
+  sort_mounts(document);
   ContainerRecord record;
   {
     const At root(&document, "");
