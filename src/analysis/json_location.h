@@ -6,6 +6,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/json_pointer.h"
+
 namespace edgeguard::analysis {
 
 struct TextPosition {
@@ -13,10 +15,6 @@ struct TextPosition {
   size_t column = 0;  // 1-based, in Unicode code points
   bool known() const { return line != 0; }
 };
-
-// `base` + "/" + the escaped reference token (RFC 6901: "~" -> "~0", "/" -> "~1").
-std::string pointer_append(std::string_view base, std::string_view key);
-std::string pointer_append(std::string_view base, size_t index);
 
 // "file:line:column", or just "file" when the position is unknown.
 std::string describe_position(std::string_view file, const TextPosition& position);

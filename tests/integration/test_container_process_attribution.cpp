@@ -6,7 +6,6 @@
 
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -60,12 +59,7 @@ TEST_P(ContainerProcessAttribution, AProcessExecdInAnEdgeModuleCarriesItsContain
                             (dir / "state").string(), "--output", output.string()},
                            "", log.string());
   const auto log_text = [&] { return read_whole_file(log).value_or(""); };
-  const auto wait_until = [](const std::function<bool()>& condition, std::chrono::seconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!condition() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
-    return condition();
-  };
-  ASSERT_TRUE(wait_until([&] { return log_text().find("watching Docker Engine") != std::string::npos; }, 60s))
+  ASSERT_TRUE(test::eventually([&] { return log_text().find("watching Docker Engine") != std::string::npos; }, 60s))
       << log_text();
 
   daemon.must({"run", "-d", "--name", "tempSensor", "--label", kEdgeOwner, kImage, "sleep", "600"});
@@ -81,7 +75,7 @@ TEST_P(ContainerProcessAttribution, AProcessExecdInAnEdgeModuleCarriesItsContain
     }
     return std::nullopt;
   };
-  ASSERT_TRUE(wait_until([&] { return exec_of_marker().has_value(); }, 60s)) << log_text();
+  ASSERT_TRUE(test::eventually([&] { return exec_of_marker().has_value(); }, 60s)) << log_text();
   agent.signal(SIGTERM);
   EXPECT_EQ(agent.wait(30s), 0);
 

@@ -25,6 +25,8 @@ using nlohmann::json;
 
 namespace {
 
+using test::eventually;
+
 constexpr const char* kImage = "edgeguard-test/busybox:1";
 constexpr const char* kAgentImage = "edgeguard-test/edgeguard:1";
 constexpr const char* kEdgeOwner = "net.azure-devices.edge.owner=Microsoft.Azure.Devices.Edge.Agent";
@@ -32,15 +34,6 @@ constexpr const char* kEdgeOwner = "net.azure-devices.edge.owner=Microsoft.Azure
 const std::string kOriginalImage =
     "net.azure-devices.edge.original-image=myacr.azurecr.io/module@sha256:"
     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 60s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return condition();
-}
 
 // Every limit and hardening option, so that a module's findings are those of its risky setting.
 std::vector<std::string> hardened(const std::string& name, std::vector<std::string> risky) {

@@ -25,6 +25,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
+using test::eventually;
+
 constexpr const char* kImage = "edgeguard-test/busybox:1";
 constexpr const char* kEdgeOwner = "net.azure-devices.edge.owner=Microsoft.Azure.Devices.Edge.Agent";
 
@@ -33,16 +35,6 @@ MonitorOptions quick_retries() {
   options.backoff_initial = 100ms;
   options.backoff_max = 500ms;
   return options;
-}
-
-// Waits for `condition` up to `timeout`; returns whether it became true.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
 }
 
 std::map<std::string, nlohmann::json> items_by_name(const std::vector<Event>& events) {

@@ -29,6 +29,8 @@ using nlohmann::json;
 
 namespace {
 
+using test::eventually;
+
 const std::string kObj(kTwinConfigObject);
 
 void write(const std::filesystem::path& file, const std::string& text) {
@@ -141,16 +143,6 @@ class EdgeHubModule : public ::testing::Test {
       if (r.event["Name"] == name && r.event["TimestampUTC"].get<std::string>() > after_utc) ++n;
     }
     return n;
-  }
-
-  // Polls `condition` every 100 ms up to `timeout`.
-  static bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 30s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (condition()) return true;
-      std::this_thread::sleep_for(100ms);
-    }
-    return condition();
   }
 
   std::vector<json> module_auths(bool ok) const {

@@ -157,4 +157,13 @@ CommandResult validate_messages(const std::vector<std::string>& files) {
   return run(argv, std::chrono::seconds(120));
 }
 
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return condition();
+}
+
 }  // namespace edgeguard::test

@@ -2,6 +2,7 @@
 // Starting programs from tests: run to completion with captured output, or keep a child running
 // and stop it by its PID (never by name).
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -49,5 +50,8 @@ class ChildProcess {
 std::string edgeguard_binary();
 // /usr/bin/python3 tests/tools/validate_messages.py FILE... ; returns the result.
 CommandResult validate_messages(const std::vector<std::string>& files);
+
+// Polls `condition` until it holds or `timeout` has passed; returns whether it held.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 }  // namespace edgeguard::test

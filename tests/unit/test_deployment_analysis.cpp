@@ -24,6 +24,8 @@ using nlohmann::json;
 
 namespace {
 
+using test::eventually;
+
 const std::vector<std::string> kContainers = {"edgeAgent", "edgeHub", "edgeguard", "legacy", "portainer", "sensor"};
 
 json inspect_fixture(const std::string& name) {
@@ -63,15 +65,6 @@ test::CommandResult validate(const std::vector<Event>& events) {
   test::TempDir dir;
   test::write_messages(events, dir / "messages.jsonl");
   return test::validate_messages({(dir / "messages.jsonl").string()});
-}
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/json_pointer.h"
+
 namespace edgeguard::docker {
 
 namespace {
@@ -21,21 +23,6 @@ const char* type_name(const json& value) {
     case json::value_t::number_float: return "a number";
     default: return "an unsupported value";
   }
-}
-
-// RFC 6901 escaping of one reference token.
-std::string escape_token(std::string_view token) {
-  std::string out;
-  for (const char c : token) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 json parse_document(std::string_view text) {
@@ -58,7 +45,7 @@ class At {
   At(const json* value, std::string pointer) : value_(value), pointer_(std::move(pointer)) {}
 
   At operator[](std::string_view key) const {
-    std::string pointer = pointer_ + "/" + escape_token(key);
+    std::string pointer = pointer_append(pointer_, key);
     if (!value_ || value_->is_null()) return At(nullptr, std::move(pointer));
     if (!value_->is_object()) fail("expected an object, got " + std::string(type_name(*value_)));
     const auto it = value_->find(key);
@@ -119,7 +106,7 @@ class At {
   void each_member(F&& f) const {
     if (absent()) return;
     if (!value_->is_object()) fail("expected an object, got " + std::string(type_name(*value_)));
-    for (const auto& [key, value] : value_->items()) f(key, At(&value, pointer_ + "/" + escape_token(key)));
+    for (const auto& [key, value] : value_->items()) f(key, At(&value, pointer_append(pointer_, key)));
   }
 
   std::vector<std::string> strings() const {
