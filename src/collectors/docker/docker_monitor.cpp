@@ -1,10 +1,10 @@
 #include "collectors/docker/docker_monitor.h"
 
-#include <charconv>
 #include <set>
 
 #include "collectors/docker/docker_parse.h"
 #include "core/log.h"
+#include "core/strings.h"
 
 namespace edgeguard::docker {
 namespace {
@@ -55,11 +55,16 @@ LogThrottle& resolver_throttle() {
   return throttle;
 }
 
-std::optional<int64_t> parse_exit_code(const std::string& text) {
-  int64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
+std::optional<int64_t> parse_exit_code(const std::string& text) { return parse_integer<int64_t>(text); }
+
+// What every lifecycle event says: the action, the container as last known (or as the event
+// names it), and when the engine says it happened.
+LifecycleFacts lifecycle_facts(const EngineEvent& event, const RecordPtr& known) {
+  LifecycleFacts facts;
+  facts.action = event.action;
+  facts.container = known ? ContainerIdentity::of(*known) : ContainerIdentity::of(event);
+  facts.engine_time_ns = event.time_ns;
+  return facts;
 }
 
 bool is_state_action(const std::string& action) {
@@ -513,31 +518,16 @@ void DockerMonitor::handle(const EngineEvent& event) {
     }
     if (action == "rename" || action == "update") return;
     const RecordPtr known = record ? record : cache_->get(event.id);
-    LifecycleFacts facts;
-    facts.action = action;
-    facts.container = known ? ContainerIdentity::of(*known) : ContainerIdentity::of(event);
-    facts.engine_time_ns = event.time_ns;
+    LifecycleFacts facts = lifecycle_facts(event, known);
     if (action == "die") facts.exit_code = parse_exit_code(event.attribute("exitCode"));
     if (action == "create" && record && record->settings_known) facts.settings = &record->settings;
     emit(make_lifecycle_event(facts));
     return;
   }
-  if (action == "destroy") {
-    const RecordPtr last = cache_->erase(event.id);
-    LifecycleFacts facts;
-    facts.action = action;
-    facts.container = last ? ContainerIdentity::of(*last) : ContainerIdentity::of(event);
-    facts.engine_time_ns = event.time_ns;
-    emit(make_lifecycle_event(facts));
-    return;
-  }
-  if (action == "oom") {
-    const RecordPtr known = cache_->get(event.id);
-    LifecycleFacts facts;
-    facts.action = action;
-    facts.container = known ? ContainerIdentity::of(*known) : ContainerIdentity::of(event);
-    facts.engine_time_ns = event.time_ns;
-    emit(make_lifecycle_event(facts));
+  if (action == "destroy" || action == "oom") {
+    // A destroyed container leaves the cache; its last record still names it.
+    const RecordPtr known = action == "destroy" ? cache_->erase(event.id) : cache_->get(event.id);
+    emit(make_lifecycle_event(lifecycle_facts(event, known)));
     return;
   }
   if (action == "exec_create" || action == "exec_start") {

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <charconv>
 #include <vector>
 
 #include "core/strings.h"
@@ -14,14 +13,6 @@ namespace {
 // time from the writer's clock: allow for the rounding.
 constexpr auto kClockSlack = std::chrono::seconds(2);
 constexpr auto kBootTimeRefresh = std::chrono::seconds(30);
-
-template <typename T>
-std::optional<T> to_number(std::string_view text) {
-  T value{};
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
-}
 
 }  // namespace
 
@@ -40,9 +31,9 @@ std::optional<ProcStat> parse_proc_stat(std::string_view text) {
     if (end == pos) break;
     ++field;
     const std::string_view value = rest.substr(pos, end - pos);
-    if (field == 4) parent = to_number<int32_t>(value);
+    if (field == 4) parent = parse_integer<int32_t>(value);
     if (field == 22) {
-      const auto ticks = to_number<uint64_t>(value);
+      const auto ticks = parse_integer<uint64_t>(value);
       if (!parent || !ticks) return std::nullopt;
       return ProcStat{*parent, *ticks};
     }
@@ -53,7 +44,7 @@ std::optional<ProcStat> parse_proc_stat(std::string_view text) {
 
 std::optional<int64_t> parse_boot_seconds(std::string_view stat_text) {
   for (const auto line : split(stat_text, '\n')) {
-    if (starts_with(line, "btime ")) return to_number<int64_t>(trim(line.substr(6)));
+    if (starts_with(line, "btime ")) return parse_integer<int64_t>(trim(line.substr(6)));
   }
   return std::nullopt;
 }

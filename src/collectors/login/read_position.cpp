@@ -1,21 +1,16 @@
 #include "collectors/login/read_position.h"
 
-#include <charconv>
-
 #include <nlohmann/json.hpp>
 
 #include "collectors/login/utmp_record.h"
+#include "core/strings.h"
 
 namespace edgeguard::login {
 namespace {
 
 std::optional<uint64_t> to_u64(const nlohmann::json& value) {
   if (!value.is_string()) return std::nullopt;
-  const auto& text = value.get_ref<const std::string&>();
-  uint64_t out = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
-  if (error != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return out;
+  return parse_integer<uint64_t>(value.get_ref<const std::string&>());
 }
 
 }  // namespace

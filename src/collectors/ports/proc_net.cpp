@@ -2,7 +2,6 @@
 
 #include <sys/socket.h>
 
-#include <charconv>
 #include <cstring>
 
 #include "core/strings.h"
@@ -10,23 +9,11 @@
 namespace edgeguard {
 namespace {
 
-std::vector<std::string_view> fields_of(std::string_view line) {
-  std::vector<std::string_view> fields;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    const size_t start = i;
-    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
-    if (i > start) fields.push_back(line.substr(start, i - start));
-  }
-  return fields;
-}
-
 template <typename Number>
 bool parse_number(std::string_view text, Number& out, int base) {
-  if (text.empty()) return false;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out, base);
-  return error == std::errc() && end == text.data() + text.size();
+  const auto value = parse_integer<Number>(text, base);
+  if (value) out = *value;
+  return value.has_value();
 }
 
 // "0100007F:0035" -> bytes in network order + port. IPv4: one word; IPv6: four words.
@@ -55,7 +42,7 @@ ProcNetTable parse_proc_net(std::string_view text, Transport transport, int fami
     ++number;
     const auto line = trim(raw);
     if (line.empty() || starts_with(line, "sl ")) continue;
-    const auto fields = fields_of(line);
+    const auto fields = split_whitespace(line);
     if (fields.size() < 10 || fields[0].empty() || fields[0].back() != ':') {
       table.problems.push_back({number, "expected \"sl local_address rem_address st ... uid timeout inode\""});
       continue;

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <vector>
 
 #include "core/strings.h"
@@ -28,11 +27,8 @@ class Directory {
 };
 
 std::optional<int> parse_pid(const char* name) {
-  const std::string_view text(name);
-  int pid = 0;
-  if (text.empty()) return std::nullopt;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), pid);
-  if (error != std::errc() || end != text.data() + text.size() || pid <= 0) return std::nullopt;
+  const auto pid = parse_integer<int>(name);
+  if (!pid || *pid <= 0) return std::nullopt;
   return pid;
 }
 
@@ -48,10 +44,7 @@ std::optional<uint64_t> parse_socket_link(std::string_view target) {
   constexpr std::string_view kPrefix = "socket:[";
   if (!starts_with(target, kPrefix) || target.size() < kPrefix.size() + 2 || target.back() != ']') return std::nullopt;
   const auto digits = target.substr(kPrefix.size(), target.size() - kPrefix.size() - 1);
-  uint64_t inode = 0;
-  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), inode);
-  if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
-  return inode;
+  return parse_integer<uint64_t>(digits);
 }
 
 std::unordered_map<uint64_t, SocketOwner> find_socket_owners(const HostRoot& host,

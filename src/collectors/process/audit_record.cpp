@@ -2,23 +2,15 @@
 
 #include <sys/socket.h>
 
-#include <charconv>
 #include <cstring>
+
+#include "core/strings.h"
 
 namespace edgeguard::audit {
 namespace {
 
 constexpr size_t kMaxOpenEvents = 1024;
 constexpr size_t kProctitleMax = 128;
-
-template <typename T>
-std::optional<T> parse_number(std::string_view text, int base = 10) {
-  T value{};
-  if (text.empty()) return std::nullopt;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value, base);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -72,9 +64,9 @@ std::optional<RecordHeader> parse_record_header(std::string_view text) {
   const size_t dot = stamp.find('.');
   const size_t colon = stamp.find(':');
   if (dot == std::string_view::npos || colon == std::string_view::npos || colon < dot) return std::nullopt;
-  const auto seconds = parse_number<int64_t>(stamp.substr(0, dot));
-  const auto millis = parse_number<int64_t>(stamp.substr(dot + 1, colon - dot - 1));
-  const auto serial = parse_number<uint64_t>(stamp.substr(colon + 1));
+  const auto seconds = parse_integer<int64_t>(stamp.substr(0, dot));
+  const auto millis = parse_integer<int64_t>(stamp.substr(dot + 1, colon - dot - 1));
+  const auto serial = parse_integer<uint64_t>(stamp.substr(colon + 1));
   if (!seconds || !millis || !serial || *seconds < 0 || *seconds > (int64_t{1} << 33) || *millis < 0 || *millis > 999) {
     return std::nullopt;
   }
@@ -112,29 +104,29 @@ std::optional<SyscallInfo> parse_syscall_record(std::string_view body) {
   bool bad = false;
   for_each_field(body, [&](std::string_view key, std::string_view value) {
     if (key == "syscall") {
-      const auto n = parse_number<long>(value);
+      const auto n = parse_integer<long>(value);
       if (!n) bad = true;
       info.number = n.value_or(-1);
       have_number = n.has_value();
     } else if (key == "success") {
       info.success = value == "yes";
     } else if (key == "exit") {
-      const auto n = parse_number<int64_t>(value);
+      const auto n = parse_integer<int64_t>(value);
       if (!n) bad = true;
       info.exit = n.value_or(0);
     } else if (key == "a0") {
-      info.a0 = parse_number<uint64_t>(value, 16).value_or(0);
+      info.a0 = parse_integer<uint64_t>(value, 16).value_or(0);
     } else if (key == "pid") {
-      const auto n = parse_number<uint32_t>(value);
+      const auto n = parse_integer<uint32_t>(value);
       if (!n) bad = true;
       info.pid = n.value_or(0);
       have_pid = n.has_value();
     } else if (key == "ppid") {
-      info.ppid = parse_number<uint32_t>(value).value_or(0);
+      info.ppid = parse_integer<uint32_t>(value).value_or(0);
     } else if (key == "uid") {
-      info.uid = parse_number<uint32_t>(value).value_or(0);
+      info.uid = parse_integer<uint32_t>(value).value_or(0);
     } else if (key == "euid") {
-      info.euid = parse_number<uint32_t>(value).value_or(0);
+      info.euid = parse_integer<uint32_t>(value).value_or(0);
     } else if (key == "comm") {
       info.comm = decode_string(value).value_or(std::string());
     } else if (key == "exe") {
@@ -195,7 +187,7 @@ void EventAssembler::add_execve(Partial& partial, std::string_view body) {
   partial.event.has_execve = true;
   for_each_field(body, [&](std::string_view key, std::string_view value) {
     if (key == "argc") {
-      const auto argc = parse_number<uint64_t>(value);
+      const auto argc = parse_integer<uint64_t>(value);
       if (!argc) {
         partial.event.malformed = true;
         return false;
@@ -213,14 +205,14 @@ void EventAssembler::add_execve(Partial& partial, std::string_view body) {
       kind = Kind::Length;
       rest = rest.substr(0, underscore);
     } else if (const size_t bracket = rest.find('['); bracket != std::string_view::npos) {
-      if (rest.back() != ']' || !parse_number<uint64_t>(rest.substr(bracket + 1, rest.size() - bracket - 2))) {
+      if (rest.back() != ']' || !parse_integer<uint64_t>(rest.substr(bracket + 1, rest.size() - bracket - 2))) {
         partial.event.malformed = true;
         return false;
       }
       kind = Kind::Piece;
       rest = rest.substr(0, bracket);
     }
-    const auto index = parse_number<uint64_t>(rest);
+    const auto index = parse_integer<uint64_t>(rest);
     if (!index) {
       partial.event.malformed = true;
       return false;

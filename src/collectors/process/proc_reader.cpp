@@ -3,8 +3,6 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include <charconv>
-
 #include "core/strings.h"
 
 namespace edgeguard {
@@ -12,11 +10,7 @@ namespace {
 
 template <typename T>
 std::optional<T> parse_number(std::string_view text) {
-  T value{};
-  text = trim(text);
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
+  return parse_integer<T>(trim(text));
 }
 
 // The first whitespace-separated field of `text`.

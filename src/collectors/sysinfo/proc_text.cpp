@@ -1,7 +1,5 @@
 #include "collectors/sysinfo/proc_text.h"
 
-#include <charconv>
-
 #include "core/strings.h"
 
 namespace edgeguard {
@@ -9,21 +7,9 @@ namespace {
 
 template <typename Number>
 bool parse_decimal(std::string_view text, Number& out) {
-  if (text.empty()) return false;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return error == std::errc() && end == text.data() + text.size();
-}
-
-std::vector<std::string_view> fields_of(std::string_view line) {
-  std::vector<std::string_view> fields;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    const size_t start = i;
-    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
-    if (i > start) fields.push_back(line.substr(start, i - start));
-  }
-  return fields;
+  const auto value = parse_integer<Number>(text);
+  if (value) out = *value;
+  return value.has_value();
 }
 
 // mountinfo escapes blank, tab, newline and backslash as \ooo.
@@ -66,7 +52,7 @@ MemInfo parse_meminfo(std::string_view text) {
       result.problems.push_back({number, "expected \"Name: value [kB]\""});
       continue;
     }
-    const auto fields = fields_of(line.substr(colon + 1));
+    const auto fields = split_whitespace(line.substr(colon + 1));
     uint64_t value = 0;
     if (fields.empty() || fields.size() > 2 || !parse_decimal(fields[0], value) ||
         (fields.size() == 2 && fields[1] != "kB")) {
@@ -123,7 +109,7 @@ MountInfo parse_mountinfo(std::string_view text) {
     ++number;
     const auto line = trim(raw);
     if (line.empty()) continue;
-    const auto fields = fields_of(line);
+    const auto fields = split_whitespace(line);
     // id parent major:minor root mount-point options [optional...] - fstype source super-options
     size_t separator = 0;
     for (size_t f = 6; f < fields.size(); ++f) {

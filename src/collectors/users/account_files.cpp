@@ -1,6 +1,5 @@
 #include "collectors/users/account_files.h"
 
-#include <charconv>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -13,9 +12,10 @@ namespace {
 constexpr uint32_t kNoId = 0xffffffffu;
 
 bool parse_id(std::string_view text, uint32_t& out) {
-  if (text.empty()) return false;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return error == std::errc() && end == text.data() + text.size() && out != kNoId;
+  const auto value = parse_integer<uint32_t>(text);
+  if (!value || *value == kNoId) return false;
+  out = *value;
+  return true;
 }
 
 // Splits off the first `count - 1` colon-separated fields; the last one keeps the rest of the

@@ -1,7 +1,5 @@
 #include "transport/edgehub/topics.h"
 
-#include <charconv>
-
 #include "core/strings.h"
 #include "transport/edgehub/encoding.h"
 
@@ -10,13 +8,6 @@ namespace {
 
 void set_error(std::string* error, std::string message) {
   if (error) *error = std::move(message);
-}
-
-std::optional<int64_t> parse_int(std::string_view text) {
-  int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
 }
 
 }  // namespace
@@ -145,7 +136,7 @@ std::optional<TwinTopic> parse_twin_topic(std::string_view topic, std::string* e
     parsed.kind = TwinTopic::Kind::Response;
     rest = topic.substr(kResponse.size());
     const auto slash = rest.find('/');
-    const auto status = parse_int(rest.substr(0, slash));
+    const auto status = parse_integer<int64_t>(rest.substr(0, slash));
     if (!status || *status < 100 || *status > 999) {
       set_error(error, "twin response without a numeric status");
       return std::nullopt;
@@ -170,7 +161,7 @@ std::optional<TwinTopic> parse_twin_topic(std::string_view topic, std::string* e
       if (key == "$rid" && parsed.rid.empty()) {
         parsed.rid = value;
       } else if (key == "$version" && !parsed.version) {
-        parsed.version = parse_int(value);
+        parsed.version = parse_integer<int64_t>(value);
         if (!parsed.version) {
           set_error(error, "twin topic $version \"" + value.substr(0, 32) + "\" is not an integer");
           return std::nullopt;
