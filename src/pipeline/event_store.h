@@ -91,23 +91,60 @@ class EventStore {
     uint64_t bytes = 0;
     uint64_t count = 0;
   };
+  // Events are stored in segments: one row holds a run of events of one priority and channel
+  // (a blob of their sizes and bodies), so a batch costs one insert and a delivered message a
+  // few small updates, not one row operation per event. Event i of the segment whose key is
+  // `first_seq` has the sequence number first_seq + i. Which events have left (delivered or
+  // evicted) is a bitmap in its own small table, so marking one never rewrites the bodies.
+  struct Segment {
+    Priority priority = Priority::Low;
+    std::string channel;
+    std::vector<uint32_t> offsets;  // body i is [offsets[i], offsets[i + 1]) in the blob
+    std::vector<uint8_t> removed;   // one bit per event that left the store
+    uint32_t live = 0;
+    uint32_t first_live = 0;        // no live event before this index
+    bool dirty = false;             // removals not yet written
+
+    uint32_t count() const { return static_cast<uint32_t>(offsets.size() - 1); }
+    uint32_t size_of(uint32_t i) const { return offsets[i + 1] - offsets[i]; }
+    bool is_removed(uint32_t i) const { return (removed[i / 8] >> (i % 8)) & 1u; }
+  };
+  using SegmentMap = std::map<int64_t, Segment>;  // by first_seq
+
   void exec(const char* sql);
   void apply_state_locked(const StateChange& change);
   sqlite3_stmt* prepare(const char* sql);
-  void load_totals();
+  void begin_locked();
+  void commit_locked();
+  void rollback_locked();
+  // Rebuilds the in-memory index (segments, totals) from the database.
+  void load_index();
+  void migrate_row_per_event_table();
+  // Writes events[i] for every i in `picked` as segments of at most kSegment* events/bytes.
+  void write_segments_locked(std::span<const PendingEvent> events, const std::vector<size_t>& picked);
+  // Persists the removals of dirty segments, deleting those with no event left.
+  void flush_removals_locked();
+  // Marks event `index` of `segment` as gone; returns its size (0 if it was gone already).
+  uint64_t remove_event_locked(SegmentMap::iterator segment, uint32_t index);
+  SegmentMap::iterator segment_of(int64_t seq);
+  std::shared_ptr<const std::string> segment_data(int64_t first_seq, const Segment& segment);
+
   // Evicts until an incoming event of `size` fits; false if it cannot (then it is dropped and
-  // counted in `report` like an eviction).
-  bool make_room_locked(Priority incoming, uint64_t size, EvictionReport& report);
-  uint64_t evict_from(Priority priority, uint64_t need, bool include_in_flight);
+  // counted in `report` like an eviction). Events of the batch being inserted that were already
+  // accepted (`accepted`, indices into `batch`) are newer than anything stored and go after it.
+  bool make_room_locked(Priority incoming, uint64_t size, EvictionReport& report, std::span<const PendingEvent> batch,
+                        std::vector<size_t>& accepted);
+  uint64_t evict_stored(Priority priority, uint64_t need, bool include_in_flight);
   Totals& totals(Priority priority);
 
   std::filesystem::path path_;
   mutable std::mutex mutex_;
   sqlite3* db_ = nullptr;
-  sqlite3_stmt* insert_ = nullptr;
-  sqlite3_stmt* select_oldest_ = nullptr;
-  sqlite3_stmt* delete_ = nullptr;
-  sqlite3_stmt* select_size_ = nullptr;
+  sqlite3_stmt* insert_segment_ = nullptr;
+  sqlite3_stmt* select_data_ = nullptr;
+  sqlite3_stmt* delete_segment_ = nullptr;
+  sqlite3_stmt* put_removed_ = nullptr;
+  sqlite3_stmt* delete_removed_ = nullptr;
   sqlite3_stmt* put_state_ = nullptr;
   sqlite3_stmt* erase_state_ = nullptr;
   sqlite3_stmt* begin_ = nullptr;
@@ -115,7 +152,11 @@ class EventStore {
   uint64_t max_bytes_;
   Totals high_;
   Totals low_;
+  SegmentMap segments_;
+  int64_t next_seq_ = 1;
   std::set<int64_t> in_flight_;
+  // Bodies of the segments read last (they are immutable); a message usually spans one or two.
+  std::vector<std::pair<int64_t, std::shared_ptr<const std::string>>> data_cache_;
 };
 
 }  // namespace edgeguard

@@ -3,7 +3,6 @@
 // child process (tests/support/pipeline_child.cpp) and kills it mid-run.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <fstream>
 #include <map>
@@ -14,6 +13,7 @@
 
 #include "../support/process.h"
 #include "../support/temp_dir.h"
+#include "pipeline/event_store.h"
 
 using namespace edgeguard;
 using namespace std::chrono_literals;
@@ -39,19 +39,11 @@ std::vector<std::vector<long>> messages_in(const std::filesystem::path& file, si
 }
 
 std::set<long> stored_seqs(const std::filesystem::path& db_path) {
-  sqlite3* db = nullptr;
   std::set<long> out;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return out;
+  EventStore store(db_path, 1ull << 40);
+  for (const Priority priority : {Priority::High, Priority::Low}) {
+    for (const auto& row : store.oldest(priority, SIZE_MAX)) out.insert(seq_of(nlohmann::json::parse(row.body)));
   }
-  sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, "SELECT body FROM events", -1, &stmt, nullptr);
-  while (stmt && sqlite3_step(stmt) == SQLITE_ROW) {
-    out.insert(seq_of(nlohmann::json::parse(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)))));
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
   return out;
 }
 
