@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "../support/temp_dir.h"
 #include "pipeline/event_store.h"
@@ -119,4 +120,121 @@ TEST(EventStore, ABatchLargerThanTheCacheKeepsTheNewestWithinTheLimit) {
   const auto rows = store.oldest(Priority::High, 1000);
   ASSERT_FALSE(rows.empty());
   EXPECT_EQ(rows.back().body[0], 'A' + 99 % 50);  // the newest survived
+}
+
+namespace {
+// Runs one SQL statement on the store's file, as another program (or an older version) would.
+void run_sql(const std::filesystem::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK) << message;
+}
+
+int64_t count_rows(const std::filesystem::path& file, const std::string& table) {
+  sqlite3* db = nullptr;
+  sqlite3_open(file.c_str(), &db);
+  sqlite3_stmt* stmt = nullptr;
+  int64_t n = -1;
+  if (sqlite3_prepare_v2(db, ("SELECT COUNT(*) FROM " + table).c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    n = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return n;
+}
+
+std::string bodies(const std::vector<StoredEvent>& rows) {
+  std::string out;
+  for (const auto& row : rows) out += row.body + "|";
+  return out;
+}
+}  // namespace
+
+TEST(EventStore, RemovalsInsideASegmentPersistAcrossReopen) {
+  test::TempDir dir;
+  {
+    EventStore store(dir / "events.db", 1 << 20);
+    std::vector<PendingEvent> events;
+    for (int i = 0; i < 5; ++i) events.push_back(pending(Priority::Low, 3, static_cast<char>('a' + i)));
+    store.insert(events);
+    const auto rows = store.oldest(Priority::Low, 10);
+    ASSERT_EQ(rows.size(), 5u);
+    const std::vector<int64_t> gone = {rows[1].seq, rows[3].seq};
+    store.remove(gone);
+  }
+  EventStore store(dir / "events.db", 1 << 20);
+  EXPECT_EQ(store.count(Priority::Low), 3u);
+  EXPECT_EQ(store.bytes(), 9u);
+  EXPECT_EQ(bodies(store.oldest(Priority::Low, 10)), "aaa|ccc|eee|");
+}
+
+TEST(EventStore, ManyEventsSpanSegmentsKeepTheirOrderAndLeaveNoRowsWhenDelivered) {
+  test::TempDir dir;
+  EventStore store(dir / "events.db", 1 << 30);
+  std::vector<PendingEvent> events;
+  for (int i = 0; i < 10000; ++i) events.push_back(PendingEvent{Priority::Low, "", std::to_string(i) + std::string(100, 'x')});
+  store.insert(events);
+  EXPECT_GT(count_rows(dir / "events.db", "segments"), 1) << "expected the batch to be split into segments";
+  int64_t after = 0;
+  int expected = 0;
+  while (true) {
+    const auto rows = store.oldest(Priority::Low, 777, after);
+    if (rows.empty()) break;
+    std::vector<int64_t> seqs;
+    for (const auto& row : rows) {
+      ASSERT_EQ(row.body, std::to_string(expected++) + std::string(100, 'x'));
+      seqs.push_back(row.seq);
+      after = row.seq;
+    }
+    store.remove(seqs);
+  }
+  EXPECT_EQ(expected, 10000);
+  EXPECT_EQ(store.count(Priority::Low), 0u);
+  EXPECT_EQ(count_rows(dir / "events.db", "segments"), 0);
+  EXPECT_EQ(count_rows(dir / "events.db", "segment_removed"), 0);
+}
+
+TEST(EventStore, MigratesAStoreWithOneRowPerEvent) {
+  test::TempDir dir;
+  run_sql(dir / "events.db",
+          "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, priority INTEGER NOT NULL,"
+          " channel TEXT NOT NULL, size INTEGER NOT NULL, body TEXT NOT NULL);"
+          "INSERT INTO events(priority, channel, size, body) VALUES (1, '', 2, 'l1'), (0, '', 2, 'h1'),"
+          " (1, 'out', 2, 'x1'), (1, '', 2, 'l2');");
+  EventStore store(dir / "events.db", 1 << 20);
+  EXPECT_EQ(store.count(Priority::High), 1u);
+  EXPECT_EQ(store.count(Priority::Low), 3u);
+  EXPECT_EQ(store.bytes(), 8u);
+  const auto low = store.oldest(Priority::Low, 10);
+  ASSERT_EQ(low.size(), 3u);
+  EXPECT_EQ(low[0].body, "l1");
+  EXPECT_EQ(low[1].body, "l2");
+  EXPECT_EQ(low[2].body, "x1");
+  EXPECT_EQ(low[2].channel, "out");
+  EXPECT_EQ(count_rows(dir / "events.db", "events"), -1) << "the old table should be gone";
+}
+
+TEST(EventStore, ADamagedSegmentIsDroppedAndTheRestKept) {
+  test::TempDir dir;
+  {
+    EventStore store(dir / "events.db", 1 << 20);
+    std::vector<PendingEvent> high = {pending(Priority::High, 4, 'h')};
+    std::vector<PendingEvent> low = {pending(Priority::Low, 4, 'l')};
+    store.insert(high);
+    store.insert(low);
+  }
+  run_sql(dir / "events.db", "UPDATE segments SET data = x'ffffffff' WHERE priority = 0");
+  EventStore store(dir / "events.db", 1 << 20);
+  EXPECT_EQ(store.count(Priority::High), 0u);
+  EXPECT_EQ(store.count(Priority::Low), 1u);
+  EXPECT_EQ(bodies(store.oldest(Priority::Low, 10)), "llll|");
+  std::vector<PendingEvent> more = {pending(Priority::High, 2, 'n')};
+  store.insert(more);
+  EXPECT_EQ(bodies(store.oldest(Priority::High, 10)), "nn|");
 }
