@@ -6,6 +6,7 @@
 
 #include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <array>
 #include <pthread.h>
@@ -21,20 +22,13 @@
 #include <bpf/libbpf.h>
 
 #include "collectors/collector.h"
+#include "collectors/process/bpf_loader.h"
 #include "collectors/process/cgroup_path.h"
 #include "collectors/process/proc_reader.h"
 #include "core/log.h"
 #include "edgeguard_events.h"
 #include "pipeline/statistics.h"
 
-#ifdef __clang__
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Woverlength-strings"
-#endif
-#include "edgeguard.skel.h"
-#ifdef __clang__
-#pragma clang diagnostic pop
-#endif
 
 namespace edgeguard::kernel {
 namespace {
@@ -139,35 +133,28 @@ class EbpfSource final : public KernelSource {
     t_last_libbpf_warning.clear();
     hierarchy_ = choose_cgroup_hierarchy(host_);
 
-    skeleton_ = edgeguard_bpf::open();
-    if (!skeleton_) throw CollectorError("eBPF: cannot open the BPF object: " + error_text(errno));
-    skeleton_->rodata->cfg_cgroup_subsys = hierarchy_.subsys_index;
-    skeleton_->rodata->cfg_nr_connect = SYS_connect;
-    skeleton_->rodata->cfg_nr_accept = SYS_accept;
-    skeleton_->rodata->cfg_nr_accept4 = SYS_accept4;
     const int cpus = libbpf_num_possible_cpus();
-    if (cpus <= 0) fail("cannot count the possible CPUs", cpus);
+    if (cpus <= 0) throw CollectorError("eBPF: cannot count the possible CPUs: " + error_text(cpus));
     cpus_ = static_cast<size_t>(cpus);
-    if (int error = bpf_map__set_max_entries(skeleton_->maps.exec_scratch, static_cast<uint32_t>(cpus))) {
-      fail("cannot size the exec scratch map", error);
-    }
-    if (int error = bpf_map__set_max_entries(skeleton_->maps.events, kRingBufferBytes)) {
-      fail("cannot size the ring buffer", error);
-    }
-    if (int error = edgeguard_bpf::load(skeleton_)) {
-      fail("the kernel refused the BPF programs (needs Linux 5.8+ with BTF, CAP_BPF and CAP_PERFMON)", error);
-    }
+    ProbeLoadOptions options;
+    options.cgroup_subsys = hierarchy_.subsys_index;
+    options.nr_connect = SYS_connect;
+    options.nr_accept = SYS_accept;
+    options.nr_accept4 = SYS_accept4;
+    options.cpus = static_cast<uint32_t>(cpus);
+    options.ring_bytes = static_cast<uint32_t>(kRingBufferBytes);
+    probes_ = std::make_unique<LoadedProbes>(options);
     apply(settings);
-    for (bpf_program* program : {skeleton_->progs.eg_exec, skeleton_->progs.eg_fork, skeleton_->progs.eg_exit}) {
-      bpf_link* link = bpf_program__attach(program);
-      if (!link) fail(std::string("cannot attach ") + bpf_program__name(program), -errno);
+    for (const Probe probe : {Probe::Exec, Probe::Fork, Probe::Exit}) {
+      const int link = probes_->attach(probe);
+      if (link < 0) fail(std::string("cannot attach the ") + probe_name(probe) + " probe", link);
       links_.push_back(link);
     }
     {
       std::lock_guard lock(mutex_);
       update_connection_probe(settings.connections);
     }
-    ring_ = ring_buffer__new(bpf_map__fd(skeleton_->maps.events), &EbpfSource::on_record, this, nullptr);
+    ring_ = ring_buffer__new(probes_->events_map(), &EbpfSource::on_record, this, nullptr);
     if (!ring_) fail("cannot map the ring buffer", -errno);
     stopping_ = false;
     thread_ = std::thread([this] {
@@ -183,17 +170,13 @@ class EbpfSource final : public KernelSource {
     std::lock_guard lock(mutex_);
     if (ring_) ring_buffer__free(ring_);
     ring_ = nullptr;
-    if (connection_link_) bpf_link__destroy(connection_link_);
-    connection_link_ = nullptr;
-    for (bpf_link* link : links_) bpf_link__destroy(link);
-    links_.clear();
-    if (skeleton_) edgeguard_bpf::destroy(skeleton_);
-    skeleton_ = nullptr;
+    detach_all();
+    probes_.reset();
   }
 
   void configure(const SourceSettings& settings) override {
     std::lock_guard lock(mutex_);
-    if (!skeleton_) return;
+    if (!probes_) return;
     apply(settings);
     update_connection_probe(settings.connections);
   }
@@ -201,39 +184,51 @@ class EbpfSource final : public KernelSource {
  private:
   [[noreturn]] void fail(const std::string& what, int error) {
     const std::string message = "eBPF: " + what + ": " + error_text(error);
-    if (connection_link_) bpf_link__destroy(connection_link_);
-    connection_link_ = nullptr;
-    for (bpf_link* link : links_) bpf_link__destroy(link);
-    links_.clear();
-    if (skeleton_) edgeguard_bpf::destroy(skeleton_);
-    skeleton_ = nullptr;
+    detach_all();
+    probes_.reset();
     throw CollectorError(message);
+  }
+
+  void detach_all() {
+    if (connection_link_ >= 0) ::close(connection_link_);
+    connection_link_ = -1;
+    for (const int link : links_) ::close(link);
+    links_.clear();
+  }
+
+  static const char* probe_name(Probe probe) {
+    switch (probe) {
+      case Probe::Exec: return "exec (tp_btf/sched_process_exec)";
+      case Probe::Fork: return "fork (tp_btf/sched_process_fork)";
+      case Probe::Exit: return "exit (tp_btf/sched_process_exit)";
+      case Probe::SysExit: return "connection (tp_btf/sys_exit)";
+    }
+    return "?";
   }
 
   void apply(const SourceSettings& settings) {
     const uint64_t max_arguments = std::min<uint64_t>(settings.max_argument_bytes + 1, EG_ARGS_MAX);
-    __atomic_store_n(&skeleton_->data->cfg_max_args, static_cast<uint32_t>(max_arguments), __ATOMIC_RELAXED);
-    __atomic_store_n(&skeleton_->bss->cfg_simulate_every,
-                     static_cast<uint32_t>(std::min<uint64_t>(settings.simulate_drop_every, UINT32_MAX)),
-                     __ATOMIC_RELAXED);
+    probes_->max_args() = static_cast<uint32_t>(max_arguments);
+    probes_->simulate_every() = static_cast<uint32_t>(std::min<uint64_t>(settings.simulate_drop_every, UINT32_MAX));
     // Exec, fork and exit also name the processes behind connections.
-    __atomic_store_n(&skeleton_->data->cfg_capture_exec, settings.processes || settings.connections ? 1u : 0u,
-                     __ATOMIC_RELAXED);
-    __atomic_store_n(&skeleton_->data->cfg_capture_conn, settings.connections ? 1u : 0u, __ATOMIC_RELAXED);
+    probes_->capture_exec() = settings.processes || settings.connections ? 1u : 0u;
+    probes_->capture_conn() = settings.connections ? 1u : 0u;
   }
 
   // The syscall-exit probe runs on every syscall: attached only while connections are wanted.
   void update_connection_probe(bool wanted) {
-    if (wanted && !connection_link_) {
-      connection_link_ = bpf_program__attach(skeleton_->progs.eg_sys_exit);
-      if (!connection_link_) {
+    if (wanted && connection_link_ < 0) {
+      const int link = probes_->attach(Probe::SysExit);
+      if (link < 0) {
         logger()->error("eBPF: cannot attach the connection probe (tp_btf/sys_exit): {}; ConnectionCreate "
                         "events are not collected",
-                        error_text(-errno));
+                        error_text(link));
+      } else {
+        connection_link_ = link;
       }
-    } else if (!wanted && connection_link_) {
-      bpf_link__destroy(connection_link_);
-      connection_link_ = nullptr;
+    } else if (!wanted && connection_link_ >= 0) {
+      ::close(connection_link_);
+      connection_link_ = -1;
     }
   }
 
@@ -264,8 +259,8 @@ class EbpfSource final : public KernelSource {
     std::vector<uint64_t> values(cpus_);
     uint64_t totals[EG_DROP_SLOTS] = {};
     for (uint32_t slot = 0; slot < EG_DROP_SLOTS; ++slot) {
-      if (bpf_map__lookup_elem(skeleton_->maps.drops, &slot, sizeof(slot), values.data(),
-                               values.size() * sizeof(uint64_t), 0) != 0) {
+      // A per-CPU map's lookup fills one 8-byte value per possible CPU.
+      if (bpf_map_lookup_elem(probes_->drops_map(), &slot, values.data()) != 0) {
         continue;
       }
       for (const uint64_t value : values) totals[slot] += value;
@@ -388,9 +383,9 @@ class EbpfSource final : public KernelSource {
   const HostRoot& host_;
   RecordSink* sink_ = nullptr;
   CgroupHierarchy hierarchy_;
-  edgeguard_bpf* skeleton_ = nullptr;
-  std::vector<bpf_link*> links_;
-  bpf_link* connection_link_ = nullptr;
+  std::unique_ptr<LoadedProbes> probes_;
+  std::vector<int> links_;    // link descriptors: closing one detaches its program
+  int connection_link_ = -1;
   ring_buffer* ring_ = nullptr;
   size_t cpus_ = 1;
   uint64_t reported_[EG_DROP_SLOTS] = {};
