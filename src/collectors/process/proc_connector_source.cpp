@@ -16,6 +16,7 @@
 #include <cstring>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "collectors/collector.h"
 #include "collectors/network/connection_poller.h"
@@ -133,12 +134,14 @@ class ProcConnectorSource final : public KernelSource {
   }
 
   void run() {
-    static thread_local char buffer[1 << 16];
+    // On the heap of this thread only: a thread_local array would be zeroed in every thread.
+    std::vector<char> storage(1 << 16);
+    char* buffer = storage.data();
     while (!stopping_) {
       pollfd pfd{fd_, POLLIN, 0};
       if (::poll(&pfd, 1, kPollMilliseconds) <= 0) continue;
       for (int i = 0; i < 4096 && !stopping_; ++i) {
-        const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), MSG_DONTWAIT);
+        const ssize_t n = ::recv(fd_, buffer, storage.size(), MSG_DONTWAIT);
         if (n < 0) {
           if (errno == EAGAIN || errno == EINTR) break;
           if (errno == ENOBUFS) {
