@@ -1,11 +1,13 @@
 #include "collectors/docker/docker_client.h"
 
-#include <curl/curl.h>
-
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 
 #include "collectors/docker/docker_parse.h"
+#include "transport/http/client.h"
+#include "transport/http/http_error.h"
+#include "transport/http/response_stream.h"
 
 namespace edgeguard::docker {
 namespace {
@@ -14,27 +16,8 @@ constexpr size_t kMaxReplyBytes = 8 * 1024 * 1024;   // one inspect; IoT Edge la
 constexpr size_t kMaxListBytes = 32 * 1024 * 1024;   // the container list
 constexpr size_t kMaxErrorBodyBytes = 64 * 1024;
 
-void init_curl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-struct Capture {
-  std::string* out;
-  size_t limit;
-  bool overflow = false;
-};
-
-size_t capture(char* data, size_t size, size_t count, void* user) {
-  auto* capture = static_cast<Capture*>(user);
-  const size_t bytes = size * count;
-  if (capture->out->size() + bytes > capture->limit) {
-    capture->overflow = true;
-    return 0;  // makes curl stop with CURLE_WRITE_ERROR
-  }
-  capture->out->append(data, bytes);
-  return bytes;
-}
+constexpr auto kConnectTimeout = std::chrono::milliseconds(5000);
+constexpr size_t kMaxHeadBytes = 64 * 1024;
 
 // "1.41" -> 1041, for comparing API versions; -1 if not such a version.
 int api_number(std::string_view text) {
@@ -65,47 +48,30 @@ std::string engine_message(const std::string& body) {
   return "no error message";
 }
 
-std::string transfer_error(CURL* curl, CURLcode code, const char* error_buffer, const std::filesystem::path& socket) {
-  if (code == CURLE_COULDNT_CONNECT) {
-    long os_errno = 0;
-    curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+std::string transfer_error(const http::HttpError& error, const std::filesystem::path& socket) {
+  if (error.kind() == http::HttpError::Kind::Connect) {
     return "cannot connect to the engine socket " + socket.string() +
-           (os_errno != 0 ? std::string(": ") + std::strerror(static_cast<int>(os_errno)) : std::string());
+           (error.os_error() != 0 ? std::string(": ") + std::strerror(error.os_error()) : std::string());
   }
-  const std::string detail = error_buffer[0] != '\0' ? std::string(error_buffer) : curl_easy_strerror(code);
-  return detail + " (engine socket " + socket.string() + ")";
+  return std::string(error.what()) + " (engine socket " + socket.string() + ")";
 }
 
-void set_common_options(CURL* curl, const std::filesystem::path& socket, const std::string& target, char* error_buffer) {
-  curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket.c_str());
-  const std::string url = "http://localhost" + target;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-  error_buffer[0] = '\0';
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
-}
+http::Endpoint engine_endpoint(const std::filesystem::path& socket) { return http::Endpoint::unix_socket(socket.string()); }
 
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
 
 DockerClient::DockerClient(std::filesystem::path socket, std::chrono::milliseconds timeout)
-    : socket_(std::move(socket)), timeout_(timeout) {
-  init_curl_once();
-  curl_ = curl_easy_init();
-  if (!curl_) throw DockerError("libcurl could not create a handle");
-}
+    : socket_(std::move(socket)), timeout_(timeout), http_(std::make_unique<http::Client>(engine_endpoint(socket_))) {}
 
-DockerClient::~DockerClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+DockerClient::~DockerClient() = default;
 
 void DockerClient::set_socket(std::filesystem::path socket) {
   std::lock_guard lock(mutex_);
   if (socket != socket_) api_prefix_.clear();
   socket_ = std::move(socket);
+  http_->set_endpoint(engine_endpoint(socket_));
 }
 
 std::filesystem::path DockerClient::socket() const {
@@ -115,26 +81,19 @@ std::filesystem::path DockerClient::socket() const {
 
 DockerClient::Reply DockerClient::get(const std::string& target, std::chrono::milliseconds timeout, size_t max_bytes) {
   std::lock_guard lock(mutex_);
-  auto* curl = static_cast<CURL*>(curl_);
-  char error_buffer[CURL_ERROR_SIZE];
-  set_common_options(curl, socket_, target, error_buffer);
-  Reply reply;
-  Capture sink{&reply.body, max_bytes};
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, capture);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, nullptr);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min<int64_t>(timeout.count(), 5000)));
+  http::RequestOptions options;
+  options.timeout = timeout;
+  options.connect_timeout = kConnectTimeout;
+  options.limits.max_head_bytes = kMaxHeadBytes;
+  options.limits.max_body_bytes = max_bytes;
   ++requests_;
-  const CURLcode code = curl_easy_perform(curl);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, nullptr);
-  if (sink.overflow) {
-    throw DockerError("GET " + target + ": the reply is larger than " + std::to_string(max_bytes) + " bytes");
+  try {
+    http::Response response = http_->send(http::Request{"GET", target, {}, {}}, options);
+    return Reply{response.status, std::move(response.body)};
+  } catch (const http::HttpError& error) {
+    if (error.kind() == http::HttpError::Kind::TooLarge) throw DockerError("GET " + target + ": " + error.what());
+    throw DockerError("GET " + target + ": " + transfer_error(error, socket_));
   }
-  if (code != CURLE_OK) throw DockerError("GET " + target + ": " + transfer_error(curl, code, error_buffer, socket_));
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
-  return reply;
 }
 
 std::string DockerClient::versioned(std::string_view path) const {
@@ -239,115 +198,75 @@ std::string DockerClient::events_target(int64_t since_ns) const {
 
 EventStream::EventStream(std::filesystem::path socket, std::string target, size_t max_line_bytes)
     : socket_(std::move(socket)), target_(std::move(target)), max_line_bytes_(max_line_bytes) {
-  init_curl_once();
-  multi_ = curl_multi_init();
-  easy_ = curl_easy_init();
-  if (!multi_ || !easy_) {
-    if (easy_) curl_easy_cleanup(static_cast<CURL*>(easy_));
-    if (multi_) curl_multi_cleanup(static_cast<CURLM*>(multi_));
-    throw DockerError("libcurl could not create a handle");
+  http::ResponseLimits limits;
+  limits.max_head_bytes = kMaxHeadBytes;
+  limits.max_body_bytes = http::ResponseLimits::kUnlimited;
+  try {
+    stream_ = std::make_unique<http::ResponseStream>(engine_endpoint(socket_), http::Request{"GET", target_, {}, {}}, limits);
+  } catch (const http::HttpError& error) {
+    throw DockerError("GET " + target_ + ": " + error.what());
   }
-  auto* curl = static_cast<CURL*>(easy_);
-  set_common_options(curl, socket_, target_, error_buffer_);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, this);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, this);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-  curl_multi_add_handle(static_cast<CURLM*>(multi_), curl);
 }
 
-EventStream::~EventStream() {
-  curl_multi_remove_handle(static_cast<CURLM*>(multi_), static_cast<CURL*>(easy_));
-  curl_easy_cleanup(static_cast<CURL*>(easy_));
-  curl_multi_cleanup(static_cast<CURLM*>(multi_));
-}
+EventStream::~EventStream() = default;
 
-void EventStream::wake() { curl_multi_wakeup(static_cast<CURLM*>(multi_)); }
+void EventStream::wake() { stream_->wake(); }
 
-size_t EventStream::on_header(char* data, size_t size, size_t count, void* self) {
-  auto* stream = static_cast<EventStream*>(self);
-  const size_t bytes = size * count;
-  if (bytes <= 2 && (bytes == 0 || data[0] == '\r' || data[0] == '\n')) {
-    long status = 0;
-    curl_easy_getinfo(static_cast<CURL*>(stream->easy_), CURLINFO_RESPONSE_CODE, &status);
-    if (status >= 200) stream->headers_done_ = true;  // not an interim 1xx answer
-  }
-  return bytes;
-}
-
-size_t EventStream::on_data(char* data, size_t size, size_t count, void* self) {
-  auto* stream = static_cast<EventStream*>(self);
-  const size_t bytes = size * count;
-  long status = 0;
-  curl_easy_getinfo(static_cast<CURL*>(stream->easy_), CURLINFO_RESPONSE_CODE, &status);
-  if (status != 200) {
-    const size_t room = kMaxErrorBodyBytes - std::min(kMaxErrorBodyBytes, stream->error_body_.size());
-    stream->error_body_.append(data, std::min(room, bytes));
-    return bytes;
-  }
-  std::string_view chunk(data, bytes);
+void EventStream::take_lines() {
+  std::string& body = stream_->response().body();
+  std::string_view chunk(body);
   while (!chunk.empty()) {
     const size_t newline = chunk.find('\n');
     const std::string_view piece = chunk.substr(0, newline);
-    if (!stream->discarding_) {
-      if (stream->partial_.size() + piece.size() > stream->max_line_bytes_) {
-        stream->partial_.clear();
-        stream->discarding_ = true;
-        stream->pending_.emplace_back(std::string(), true);
+    if (!discarding_) {
+      if (partial_.size() + piece.size() > max_line_bytes_) {
+        partial_.clear();
+        discarding_ = true;
+        pending_.emplace_back(std::string(), true);
       } else {
-        stream->partial_.append(piece);
+        partial_.append(piece);
       }
     }
     if (newline == std::string_view::npos) break;
-    if (!stream->discarding_ && !stream->partial_.empty()) {
+    if (!discarding_ && !partial_.empty()) {
       std::string line;
-      line.swap(stream->partial_);
+      line.swap(partial_);
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (!line.empty()) stream->pending_.emplace_back(std::move(line), false);
+      if (!line.empty()) pending_.emplace_back(std::move(line), false);
     }
-    stream->discarding_ = false;
+    discarding_ = false;
     chunk.remove_prefix(newline + 1);
   }
-  return bytes;
-}
-
-bool EventStream::pump(const std::atomic<bool>& stop, int wait_ms) {
-  auto* multi = static_cast<CURLM*>(multi_);
-  int running = 0;
-  curl_multi_perform(multi, &running);
-  int left = 0;
-  while (CURLMsg* message = curl_multi_info_read(multi, &left)) {
-    if (message->msg == CURLMSG_DONE) {
-      done_ = true;
-      result_ = message->data.result;
-    }
-  }
-  if (done_) return false;
-  if (!stop.load() && pending_.empty()) curl_multi_poll(multi, nullptr, 0, wait_ms, nullptr);
-  return true;
+  body.clear();
 }
 
 bool EventStream::open(const std::atomic<bool>& stop, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!headers_done_ && !done_) {
-    if (stop.load()) return false;
-    if (std::chrono::steady_clock::now() > deadline) {
+  const auto start = http::Clock::now();
+  const auto deadline = start + timeout;
+  try {
+    if (!stream_->open(stop, start + std::min(timeout, kConnectTimeout), deadline)) return false;
+  } catch (const http::HttpError& error) {
+    if (error.kind() == http::HttpError::Kind::Timeout) {
       throw DockerError("GET " + target_ + ": no answer within " + std::to_string(timeout.count()) + " ms");
     }
-    pump(stop, 100);
+    throw DockerError("GET " + target_ + ": " + transfer_error(error, socket_));
   }
-  auto* curl = static_cast<CURL*>(easy_);
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  if (!headers_done_) {
-    throw DockerError("GET " + target_ + ": " + transfer_error(curl, static_cast<CURLcode>(result_), error_buffer_, socket_));
-  }
-  if (status != 200) {
+  auto& response = stream_->response();
+  if (response.status() != 200) {
     // Read the (short) error body to say what the engine objected to.
-    while (!done_ && std::chrono::steady_clock::now() < deadline && !stop.load()) pump(stop, 100);
-    throw DockerError("GET " + target_ + ": HTTP " + std::to_string(status) + ": " + engine_message(error_body_));
+    try {
+      while (!stream_->ended() && response.body_bytes() < kMaxErrorBodyBytes && !stop.load()) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - http::Clock::now());
+        if (left.count() <= 0) break;
+        stream_->read(left);
+      }
+    } catch (const http::HttpError&) {
+      // What arrived is still worth showing.
+    }
+    throw DockerError("GET " + target_ + ": HTTP " + std::to_string(response.status()) + ": " +
+                      engine_message(response.body().substr(0, kMaxErrorBodyBytes)));
   }
+  take_lines();
   return true;
 }
 
@@ -363,14 +282,16 @@ EventStream::End EventStream::follow(const std::atomic<bool>& stop,
       }
     }
     if (stop.load()) return End::Stopped;
-    if (done_) {
-      const auto code = static_cast<CURLcode>(result_);
-      why = code == CURLE_OK ? "the engine ended the event stream"
-                             : std::string("the event stream broke: ") +
-                                   (error_buffer_[0] != '\0' ? error_buffer_ : curl_easy_strerror(code));
+    if (stream_->ended()) {
+      why = broke_.empty() ? "the engine ended the event stream" : "the event stream broke: " + broke_;
       return End::Closed;
     }
-    pump(stop, 1000);
+    try {
+      stream_->read(std::chrono::milliseconds(1000));
+    } catch (const http::HttpError& error) {
+      broke_ = error.what();
+    }
+    take_lines();
   }
 }
 

@@ -1,11 +1,12 @@
 #pragma once
-// A client of the Docker Engine API over its unix socket (libcurl, HTTP/1.1): version, container
+// A client of the Docker Engine API over its unix socket (HTTP/1.1): version, container
 // list and inspect, exec and image inspect, and the streaming /events endpoint. Plain HTTP on a
 // local socket: no TLS, no network, no listening port.
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -14,6 +15,11 @@
 #include <vector>
 
 #include "collectors/docker/docker_model.h"
+
+namespace edgeguard::http {
+class Client;
+class ResponseStream;
+}  // namespace edgeguard::http
 
 namespace edgeguard::docker {
 
@@ -70,7 +76,7 @@ class DockerClient {
   std::filesystem::path socket_;
   std::string api_prefix_;  // "/v1.41", empty until version() ran
   std::chrono::milliseconds timeout_;
-  void* curl_ = nullptr;  // CURL*, kept so the connection to the engine is reused
+  std::unique_ptr<http::Client> http_;  // keeps the connection to the engine between requests
   std::atomic<uint64_t> requests_{0};
 };
 
@@ -98,23 +104,17 @@ class EventStream {
   void wake();
 
  private:
-  static size_t on_data(char* data, size_t size, size_t count, void* self);
-  static size_t on_header(char* data, size_t size, size_t count, void* self);
-  bool pump(const std::atomic<bool>& stop, int wait_ms);  // false once the transfer is done
+  // Moves the body that arrived into complete lines (pending_) and the rest (partial_).
+  void take_lines();
 
   std::filesystem::path socket_;
   std::string target_;
   size_t max_line_bytes_;
-  void* multi_ = nullptr;  // CURLM*
-  void* easy_ = nullptr;   // CURL*
-  std::string partial_;    // bytes after the last newline
+  std::unique_ptr<http::ResponseStream> stream_;
+  std::string partial_;      // bytes after the last newline
   bool discarding_ = false;  // inside an oversized line
   std::vector<std::pair<std::string, bool>> pending_;  // complete lines not yet handed out
-  std::string error_body_;  // body of a non-200 answer
-  bool headers_done_ = false;
-  bool done_ = false;
-  int result_ = 0;  // CURLcode once done
-  char error_buffer_[256] = {};
+  std::string broke_;  // why the stream broke, if it did not simply end
 };
 
 }  // namespace edgeguard::docker

@@ -1,32 +1,15 @@
 #include "transport/edgehub/workload_client.h"
 
-#include <curl/curl.h>
-
-#include <memory>
-#include <mutex>
-
 #include <nlohmann/json.hpp>
 
-#include "core/strings.h"
 #include "transport/edgehub/encoding.h"
+#include "transport/http/client.h"
+#include "transport/http/http_error.h"
 
 namespace edgeguard::edgehub {
 namespace {
 
 constexpr size_t kMaxResponseBytes = 1024 * 1024;
-
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-size_t collect(char* data, size_t size, size_t count, void* user) {
-  auto* body = static_cast<std::string*>(user);
-  const size_t bytes = size * count;
-  if (body->size() + bytes > kMaxResponseBytes) return 0;  // aborts the transfer
-  body->append(data, bytes);
-  return bytes;
-}
 
 // The "message" of an error body {"message": "..."}, else the start of the body.
 std::string error_message(const std::string& body) {
@@ -48,56 +31,34 @@ std::string error_message(const std::string& body) {
 
 WorkloadClient::WorkloadClient(std::string uri, std::string module_id, std::string generation_id,
                                std::chrono::milliseconds timeout)
-    : uri_(std::move(uri)), module_id_(std::move(module_id)), generation_id_(std::move(generation_id)), timeout_(timeout) {
-  global_init();
-  if (starts_with(uri_, "unix://")) {
-    socket_path_ = uri_.substr(7);
-    base_url_ = "http://localhost";
-  } else {
-    base_url_ = uri_;
-    if (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
-  }
-}
+    : uri_(std::move(uri)),
+      endpoint_(http::Endpoint::parse(uri_)),
+      module_id_(std::move(module_id)),
+      generation_id_(std::move(generation_id)),
+      timeout_(timeout) {}
 
 WorkloadClient::Response WorkloadClient::request(const std::string& method, const std::string& path,
                                                  const std::string& body) const {
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-  if (!curl) throw WorkloadError(0, "workload API " + uri_ + ": cannot create a libcurl handle");
-  Response response;
-  char error_buffer[CURL_ERROR_SIZE] = {0};
-  const std::string url = base_url_ + path;
-  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  if (!socket_path_.empty()) curl_easy_setopt(curl.get(), CURLOPT_UNIX_SOCKET_PATH, socket_path_.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
-  curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min<int64_t>(timeout_.count(), 5000)));
-  curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http");
-  curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &response.body);
-  curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error_buffer);
-  curl_slist* headers = nullptr;
-  if (method == "POST") {
-    headers = curl_slist_append(headers, "Content-Type: application/json; charset=utf-8");
-    curl_easy_setopt(curl.get(), CURLOPT_POST, 1L);
-    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  }
-  headers = curl_slist_append(headers, "Accept: application/json");
-  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers);
-  const CURLcode code = curl_easy_perform(curl.get());
-  curl_slist_free_all(headers);
   // The request path names the module and the route, never the data signed.
   const std::string what = method + " " + path.substr(0, path.find('?')) + " on the workload API " + uri_;
-  if (code != CURLE_OK) {
-    throw WorkloadError(0, what + " failed: " + (error_buffer[0] ? std::string(error_buffer) : curl_easy_strerror(code)));
+  if (!endpoint_) throw WorkloadError(0, what + " failed: not a unix:// or http://host:port URI");
+  http::Request request{method, path, {{"Accept", "application/json"}}, body};
+  if (method == "POST") request.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
+  http::RequestOptions options;
+  options.timeout = timeout_;
+  options.limits.max_body_bytes = kMaxResponseBytes;
+  options.limits.quote_input = false;  // a sign answer is key material in effect
+  http::Response response;
+  try {
+    http::Client client(*endpoint_, /*keep_alive=*/false);
+    response = client.send(request, options);
+  } catch (const http::HttpError& error) {
+    throw WorkloadError(0, what + " failed: " + error.what());
   }
-  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);
   if (response.status < 200 || response.status > 299) {
-    throw WorkloadError(static_cast<int>(response.status),
-                        what + " answered " + std::to_string(response.status) + ": " + error_message(response.body));
+    throw WorkloadError(response.status, what + " answered " + std::to_string(response.status) + ": " + error_message(response.body));
   }
-  return response;
+  return Response{response.status, std::move(response.body)};
 }
 
 std::string WorkloadClient::sign(std::string_view data) const {

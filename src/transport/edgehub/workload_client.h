@@ -1,11 +1,14 @@
 #pragma once
 // Client of the IoT Edge workload API (aziot-edged), HTTP/1.1 over its unix socket (or
-// http://host:port on a developer machine), with libcurl: sign (for SAS tokens) and
-// trust-bundle (the Edge CA that edgeHub's server certificate chains to).
+// http://host:port on a developer machine): sign (for SAS tokens) and trust-bundle (the Edge CA
+// that edgeHub's server certificate chains to). One connection per call: calls are rare.
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include "transport/http/endpoint.h"
 
 namespace edgeguard::edgehub {
 
@@ -41,8 +44,7 @@ class WorkloadClient {
   Response request(const std::string& method, const std::string& path, const std::string& body) const;
 
   std::string uri_;
-  std::string socket_path_;  // empty for http://
-  std::string base_url_;
+  std::optional<http::Endpoint> endpoint_;  // nullopt: the URI is neither unix:// nor http://
   std::string module_id_;
   std::string generation_id_;
   std::chrono::milliseconds timeout_;
