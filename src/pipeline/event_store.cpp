@@ -1,5 +1,6 @@
 #include "pipeline/event_store.h"
 
+#include <lz4.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -21,23 +22,26 @@ constexpr uint32_t kSegmentMaxEvents = 4096;
 constexpr uint64_t kSegmentMaxBytes = 256 * 1024;
 constexpr size_t kCachedSegments = 4;
 constexpr size_t kEvicted = SIZE_MAX;
+constexpr int kRawBodies = 0;
+constexpr int kLz4Bodies = 1;
 
 void append_u32(std::string& out, uint32_t value) {
   for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<char>((value >> shift) & 0xffu));
 }
 
-// The blob of a segment: `count` little-endian u32 body sizes, then the bodies. Returns where
-// each body starts and ends, or nullopt if the sizes overflow.
+// The blob of a segment: `count` little-endian u32 body sizes, then the bodies, raw or (codec
+// kLz4) LZ4-compressed as one block. Returns where each body starts and ends among the bodies,
+// or nullopt if the sizes overflow.
 std::optional<std::vector<uint32_t>> segment_offsets(std::string_view header, uint32_t count) {
   std::vector<uint32_t> offsets;
   offsets.reserve(count + 1);
-  uint64_t at = 4ull * count;
-  offsets.push_back(static_cast<uint32_t>(at));
+  uint64_t at = 0;
+  offsets.push_back(0);
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t size = 0;
     for (int b = 0; b < 4; ++b) size |= static_cast<uint32_t>(static_cast<unsigned char>(header[4 * i + b])) << (8 * b);
     at += size;
-    if (at > UINT32_MAX) return std::nullopt;
+    if (at > static_cast<uint64_t>(LZ4_MAX_INPUT_SIZE)) return std::nullopt;
     offsets.push_back(static_cast<uint32_t>(at));
   }
   return offsets;
@@ -73,9 +77,10 @@ EventStore::EventStore(const std::filesystem::path& path, uint64_t max_bytes) : 
   try {
     // WAL with synchronous=FULL: a committed event survives a crash of the agent and a power
     // loss. Commits are batched by the caller, so the fsync cost is per batch, not per event.
-    // Big pages: a segment's blob then takes a few large writes instead of one per page
-    // (takes effect when the file is created).
-    exec("PRAGMA page_size=16384");
+    // Segments are compressed (a few tens of KB) and most transactions touch a few pages: small
+    // pages write the fewest bytes, which is what limits a slow disk and wears flash (takes
+    // effect when the file is created).
+    exec("PRAGMA page_size=4096");
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=FULL");
     exec("PRAGMA cache_size=-1024");
@@ -91,10 +96,12 @@ EventStore::EventStore(const std::filesystem::path& path, uint64_t max_bytes) : 
          " priority INTEGER NOT NULL,"
          " channel TEXT NOT NULL,"
          " count INTEGER NOT NULL,"
+         " codec INTEGER NOT NULL,"
          " data BLOB NOT NULL)");
     exec("CREATE TABLE IF NOT EXISTS segment_removed (first_seq INTEGER PRIMARY KEY, bits BLOB NOT NULL)");
     exec("CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-    insert_segment_ = prepare("INSERT INTO segments(first_seq, priority, channel, count, data) VALUES(?1, ?2, ?3, ?4, ?5)");
+    insert_segment_ = prepare(
+        "INSERT INTO segments(first_seq, priority, channel, count, codec, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     select_data_ = prepare("SELECT data FROM segments WHERE first_seq = ?1");
     delete_segment_ = prepare("DELETE FROM segments WHERE first_seq = ?1");
     put_removed_ = prepare("INSERT INTO segment_removed(first_seq, bits) VALUES(?1, ?2)"
@@ -171,16 +178,18 @@ void EventStore::load_index() {
   low_ = {};
   next_seq_ = 1;
   std::vector<std::pair<int64_t, std::string>> damaged;
-  sqlite3_stmt* rows = prepare("SELECT first_seq, priority, channel, count, length(data) FROM segments ORDER BY first_seq");
+  sqlite3_stmt* rows = prepare("SELECT first_seq, priority, channel, count, length(data), codec FROM segments ORDER BY first_seq");
   while (sqlite3_step(rows) == SQLITE_ROW) {
     const int64_t first = sqlite3_column_int64(rows, 0);
     const int64_t count = sqlite3_column_int64(rows, 3);
     const int64_t length = sqlite3_column_int64(rows, 4);
     Segment segment;
+    segment.codec = sqlite3_column_int(rows, 5);
     segment.priority = from_code(sqlite3_column_int(rows, 1));
     const auto* channel = reinterpret_cast<const char*>(sqlite3_column_text(rows, 2));
     segment.channel = channel ? channel : "";
-    if (count <= 0 || count > int64_t{kSegmentMaxEvents} || length < 4 * count) {
+    if (count <= 0 || count > int64_t{kSegmentMaxEvents} || length < 4 * count ||
+        (segment.codec != kRawBodies && segment.codec != kLz4Bodies)) {
       damaged.emplace_back(first, "its event count does not match its size");
       continue;
     }
@@ -195,7 +204,7 @@ void EventStore::load_index() {
       continue;
     }
     auto offsets = segment_offsets(header, static_cast<uint32_t>(count));
-    if (!offsets || offsets->back() != static_cast<uint64_t>(length)) {
+    if (!offsets || (segment.codec == kRawBodies && 4 * count + offsets->back() != length)) {
       damaged.emplace_back(first, "its sizes do not add up to its length");
       continue;
     }
@@ -291,9 +300,23 @@ void EventStore::write_segments_locked(std::span<const PendingEvent> events, con
       }
       const uint32_t count = static_cast<uint32_t>(end - begin);
       std::string blob;
-      blob.reserve(4 * count + bytes);
       for (size_t k = begin; k < end; ++k) append_u32(blob, static_cast<uint32_t>(events[indices[k]].body.size()));
-      for (size_t k = begin; k < end; ++k) blob.append(events[indices[k]].body);
+      std::string bodies;
+      bodies.reserve(bytes);
+      for (size_t k = begin; k < end; ++k) bodies.append(events[indices[k]].body);
+      // Events are JSON with much in common: compressed, the store writes (WAL, then the
+      // checkpoint) a fraction of the bytes, which is what limits throughput on a slow disk.
+      const size_t header = blob.size();
+      blob.resize(header + static_cast<size_t>(LZ4_compressBound(static_cast<int>(bodies.size()))));
+      const int packed = LZ4_compress_default(bodies.data(), blob.data() + header, static_cast<int>(bodies.size()),
+                                              static_cast<int>(blob.size() - header));
+      const bool compressed = packed > 0 && static_cast<size_t>(packed) < bodies.size();
+      if (compressed) {
+        blob.resize(header + static_cast<size_t>(packed));
+      } else {
+        blob.resize(header);
+        blob.append(bodies);
+      }
 
       const int64_t first = next_seq_;
       const Priority priority = events[indices[begin]].priority;
@@ -304,7 +327,8 @@ void EventStore::write_segments_locked(std::span<const PendingEvent> events, con
         sqlite3_bind_int(insert_segment_, 2, priority_code(priority));
         sqlite3_bind_text(insert_segment_, 3, channel.data(), static_cast<int>(channel.size()), SQLITE_STATIC);
         sqlite3_bind_int(insert_segment_, 4, static_cast<int>(count));
-        sqlite3_bind_blob(insert_segment_, 5, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
+        sqlite3_bind_int(insert_segment_, 5, compressed ? kLz4Bodies : kRawBodies);
+        sqlite3_bind_blob(insert_segment_, 6, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
         if (sqlite3_step(insert_segment_) != SQLITE_DONE) {
           throw StoreError(path_.string() + ": insert: " + sqlite3_errmsg(db_));
         }
@@ -312,6 +336,7 @@ void EventStore::write_segments_locked(std::span<const PendingEvent> events, con
       Segment segment;
       segment.priority = priority;
       segment.channel = channel;
+      segment.codec = compressed ? kLz4Bodies : kRawBodies;
       segment.offsets = *segment_offsets(std::string_view(blob).substr(0, 4 * count), count);
       segment.removed.assign((count + 7) / 8, 0);
       segment.live = count;
@@ -381,10 +406,22 @@ std::shared_ptr<const std::string> EventStore::segment_data(int64_t first_seq, c
   }
   const auto* bytes = static_cast<const char*>(sqlite3_column_blob(select_data_, 0));
   const auto length = static_cast<size_t>(sqlite3_column_bytes(select_data_, 0));
-  if (length != segment.offsets.back()) {
-    throw StoreError(path_.string() + ": segment " + std::to_string(first_seq) + " changed size on disk");
+  const size_t header = 4 * static_cast<size_t>(segment.count());
+  const size_t bodies = segment.offsets.back();
+  const auto damaged = [&](const char* why) {
+    return StoreError(path_.string() + ": segment " + std::to_string(first_seq) + " is damaged: " + why);
+  };
+  if (length < header) throw damaged("shorter than its sizes");
+  std::shared_ptr<std::string> data;
+  if (segment.codec == kLz4Bodies) {
+    data = std::make_shared<std::string>(bodies, '\0');
+    const int unpacked = LZ4_decompress_safe(bytes + header, data->data(), static_cast<int>(length - header),
+                                             static_cast<int>(bodies));
+    if (unpacked != static_cast<int>(bodies)) throw damaged("its bodies do not decompress to their sizes");
+  } else {
+    if (length != header + bodies) throw damaged("its sizes do not add up to its length");
+    data = std::make_shared<std::string>(bytes + header, bodies);
   }
-  auto data = std::make_shared<const std::string>(bytes, length);
   if (data_cache_.size() >= kCachedSegments) data_cache_.erase(data_cache_.begin());
   data_cache_.emplace_back(first_seq, data);
   return data;
@@ -481,21 +518,55 @@ std::vector<StoredEvent> EventStore::oldest(Priority priority, size_t max_rows, 
   std::vector<StoredEvent> rows;
   auto it = segments_.upper_bound(after_seq);
   if (it != segments_.begin() && std::prev(it)->first + std::prev(it)->second.count() > after_seq + 1) --it;
-  for (; it != segments_.end() && rows.size() < max_rows; ++it) {
+  while (it != segments_.end() && rows.size() < max_rows) {
+    const auto next = std::next(it);
     const Segment& segment = it->second;
-    if (segment.priority != priority || segment.live == 0) continue;
+    if (segment.priority != priority || segment.live == 0) {
+      it = next;
+      continue;
+    }
     std::shared_ptr<const std::string> data;
     const int64_t first = it->first;
     uint32_t i = segment.first_live;
     if (after_seq >= first) i = std::max(i, static_cast<uint32_t>(after_seq - first + 1));
     for (; i < segment.count() && rows.size() < max_rows; ++i) {
       if (segment.is_removed(i) || in_flight_.count(first + i)) continue;
-      if (!data) data = segment_data(first, segment);
+      if (!data) {
+        try {
+          data = segment_data(first, segment);
+        } catch (const StoreError& error) {
+          drop_damaged_locked(it, error.what());
+          break;
+        }
+      }
       rows.push_back(StoredEvent{first + i, priority, segment.channel,
                                  data->substr(segment.offsets[i], segment.size_of(i))});
     }
+    it = next;
   }
   return rows;
+}
+
+// A segment whose bodies cannot be read back cannot be sent: its events are lost, and said so,
+// rather than stopping every later event behind it.
+void EventStore::drop_damaged_locked(SegmentMap::iterator segment, const std::string& why) {
+  uint64_t lost = 0;
+  for (uint32_t i = segment->second.first_live; i < segment->second.count(); ++i) {
+    if (!segment->second.is_removed(i)) {
+      in_flight_.erase(segment->first + i);
+      remove_event_locked(segment, i);
+      ++lost;
+    }
+  }
+  log::get("store")->error("{}; its {} event(s) are lost", why, lost);
+  try {
+    begin_locked();
+    flush_removals_locked();
+    commit_locked();
+  } catch (const StoreError& error) {
+    rollback_locked();
+    log::get("store")->error("{}", error.what());
+  }
 }
 
 void EventStore::mark_in_flight(std::span<const int64_t> seqs) {

@@ -99,7 +99,8 @@ class EventStore {
   struct Segment {
     Priority priority = Priority::Low;
     std::string channel;
-    std::vector<uint32_t> offsets;  // body i is [offsets[i], offsets[i + 1]) in the blob
+    int codec = 0;                  // how the bodies are stored (raw or LZ4)
+    std::vector<uint32_t> offsets;  // body i is [offsets[i], offsets[i + 1]) of the bodies
     std::vector<uint8_t> removed;   // one bit per event that left the store
     uint32_t live = 0;
     uint32_t first_live = 0;        // no live event before this index
@@ -127,6 +128,7 @@ class EventStore {
   // Marks event `index` of `segment` as gone; returns its size (0 if it was gone already).
   uint64_t remove_event_locked(SegmentMap::iterator segment, uint32_t index);
   SegmentMap::iterator segment_of(int64_t seq);
+  void drop_damaged_locked(SegmentMap::iterator segment, const std::string& why);
   std::shared_ptr<const std::string> segment_data(int64_t first_seq, const Segment& segment);
 
   // Evicts until an incoming event of `size` fits; false if it cannot (then it is dropped and

@@ -238,3 +238,55 @@ TEST(EventStore, ADamagedSegmentIsDroppedAndTheRestKept) {
   store.insert(more);
   EXPECT_EQ(bodies(store.oldest(Priority::High, 10)), "nn|");
 }
+
+TEST(EventStore, RepetitiveEventsAreStoredCompressedAndReadBackExactly) {
+  test::TempDir dir;
+  std::vector<PendingEvent> events;
+  for (int i = 0; i < 200; ++i) {
+    events.push_back(PendingEvent{Priority::Low, "", "{\"Name\":\"ProcessCreate\",\"CommandLine\":\"/usr/bin/python3 -m worker --job " +
+                                                         std::to_string(i) + "\"}"});
+  }
+  uint64_t raw = 0;
+  for (const auto& event : events) raw += event.body.size();
+  {
+    EventStore store(dir / "events.db", 1 << 20);
+    store.insert(events);
+  }
+  sqlite3* db = nullptr;
+  sqlite3_open((dir / "events.db").c_str(), &db);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "SELECT SUM(length(data)), MIN(codec) FROM segments", -1, &stmt, nullptr);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  const int64_t stored = sqlite3_column_int64(stmt, 0);
+  const int codec = sqlite3_column_int(stmt, 1);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  EXPECT_EQ(codec, 1);
+  EXPECT_LT(stored, static_cast<int64_t>(raw / 2)) << "stored " << stored << " bytes for " << raw;
+
+  EventStore store(dir / "events.db", 1 << 20);
+  const auto rows = store.oldest(Priority::Low, 1000);
+  ASSERT_EQ(rows.size(), events.size());
+  for (size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i].body, events[i].body);
+}
+
+TEST(EventStore, ASegmentThatNoLongerDecompressesIsDroppedWhenReadAndLaterEventsStillFlow) {
+  test::TempDir dir;
+  {
+    EventStore store(dir / "events.db", 1 << 20);
+    std::vector<PendingEvent> first = {pending(Priority::Low, 1000, 'a')};
+    std::vector<PendingEvent> second = {pending(Priority::Low, 1000, 'b')};
+    store.insert(first);
+    store.insert(second);
+  }
+  // Keep the sizes, break the compressed bodies of the first segment.
+  run_sql(dir / "events.db",
+          "UPDATE segments SET data = CAST(substr(data, 1, 4) || x'f0f0f0f0f0' AS BLOB) WHERE first_seq = (SELECT MIN(first_seq) FROM segments)");
+  EventStore store(dir / "events.db", 1 << 20);
+  EXPECT_EQ(store.count(Priority::Low), 2u);
+  const auto rows = store.oldest(Priority::Low, 10);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].body, std::string(1000, 'b'));
+  EXPECT_EQ(store.count(Priority::Low), 1u);
+  EXPECT_EQ(count_rows(dir / "events.db", "segments"), 1);
+}
