@@ -1,4 +1,5 @@
 // edgeguard: security agent for Linux IoT Edge devices.
+#include <malloc.h>
 #include <signal.h>
 
 #include <iostream>
@@ -23,9 +24,18 @@ void block_stop_signals() {
   signal(SIGPIPE, SIG_IGN);
 }
 
+// The agent runs for months with a handful of threads that allocate little: by default glibc
+// gives each thread its own arena and keeps what they free, and the idle agent's RSS crept up
+// by ~4 MB over ten minutes. Two arenas, and freed memory above 128 KiB returned, keep it flat.
+void limit_allocator_caches() {
+  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  limit_allocator_caches();
   edgeguard::log::init("info");
   CLI::App app{"edgeguard: security agent for Linux IoT Edge devices", "edgeguard"};
   app.require_subcommand(1);
