@@ -200,6 +200,7 @@ TEST(ReadPositions, RoundTripAndRejectWhatTheyDidNotWrite) {
   std::string error;
   EXPECT_EQ(parse_positions(serialize_positions(positions), error), positions);
   for (const char* bad : {"", "[]", "{\"version\":2,\"files\":{}}", "{\"version\":1}",
+                          R"({"version":{"wtmp":{}},"files":{}})", R"({"version":"1","files":{}})",
                           R"({"version":1,"files":{"wtmp":{"inode":"1","offset":"100","fingerprint":""}}})",
                           R"({"version":1,"files":{"wtmp":{"inode":1,"offset":"0","fingerprint":""}}})",
                           R"({"version":1,"files":{"wtmp":{"inode":"-1","offset":"0","fingerprint":""}}})"}) {

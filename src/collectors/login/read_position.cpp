@@ -31,7 +31,8 @@ std::optional<ReadPositions> parse_positions(std::string_view text, std::string&
     error = "not a JSON object";
     return std::nullopt;
   }
-  if (document.value("version", 0) != 1) {
+  const auto version = document.find("version");
+  if (version == document.end() || !version->is_number_integer() || version->get<int64_t>() != 1) {
     error = "unknown version";
     return std::nullopt;
   }
