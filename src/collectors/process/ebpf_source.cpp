@@ -25,6 +25,7 @@
 #include "collectors/process/bpf_loader.h"
 #include "collectors/process/cgroup_path.h"
 #include "collectors/process/proc_reader.h"
+#include "collectors/process/ring_buffer_reader.h"
 #include "core/log.h"
 #include "edgeguard_events.h"
 #include "pipeline/statistics.h"
@@ -33,10 +34,9 @@
 namespace edgeguard::kernel {
 namespace {
 
-// The ring buffer is mapped twice into the agent (libbpf maps its data area twice so records
-// never wrap) and all of it is resident: 1 MiB costs 2 MiB of RSS. It holds ~3,000 exec records
-// of typical size; the reader is woken at 64 KiB, so ~0.7 s of a 1,300 exec/s storm (with its
-// fork and exit records) fits while the reader is kept off the CPU.
+// The ring buffer is all resident (mapped once: ring_buffer_reader.h): 1 MiB of RSS. It holds
+// ~3,000 exec records of typical size; the reader is woken at 64 KiB, so ~0.7 s of a 1,300
+// exec/s storm (with its fork and exit records) fits while the reader is kept off the CPU.
 constexpr size_t kRingBufferBytes = 1u << 20;
 constexpr int kPollMilliseconds = 100;
 
@@ -154,8 +154,13 @@ class EbpfSource final : public KernelSource {
       std::lock_guard lock(mutex_);
       update_connection_probe(settings.connections);
     }
-    ring_ = ring_buffer__new(probes_->events_map(), &EbpfSource::on_record, this, nullptr);
-    if (!ring_) fail("cannot map the ring buffer", -errno);
+    try {
+      ring_ = std::make_unique<RingBufferReader>(probes_->events_map());
+    } catch (const CollectorError&) {
+      detach_all();
+      probes_.reset();
+      throw;
+    }
     stopping_ = false;
     thread_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "eg-ebpf");  // its CPU time shows apart in /proc
@@ -168,8 +173,7 @@ class EbpfSource final : public KernelSource {
     stopping_ = true;
     if (thread_.joinable()) thread_.join();
     std::lock_guard lock(mutex_);
-    if (ring_) ring_buffer__free(ring_);
-    ring_ = nullptr;
+    ring_.reset();
     detach_all();
     probes_.reset();
   }
@@ -238,12 +242,12 @@ class EbpfSource final : public KernelSource {
     while (!stopping_) {
       // Records are written without waking us until enough wait (see cfg_wakeup_bytes), so
       // poll with a timeout and then take whatever is there.
-      const int polled = ring_buffer__poll(ring_, kPollMilliseconds);
-      if (polled < 0 && polled != -EINTR) {
-        logger()->error("eBPF: reading the ring buffer failed: {}", std::strerror(-polled));
+      const int waited = ring_->wait(kPollMilliseconds);
+      if (waited < 0 && waited != -EINTR) {
+        logger()->error("eBPF: waiting for the ring buffer failed: {}", std::strerror(-waited));
         std::this_thread::sleep_for(std::chrono::milliseconds(kPollMilliseconds));
       }
-      ring_buffer__consume(ring_);
+      ring_->consume(handle_record_);
       const auto now = std::chrono::steady_clock::now();
       if (now - last_drop_check >= std::chrono::seconds(1)) {
         last_drop_check = now;
@@ -251,7 +255,7 @@ class EbpfSource final : public KernelSource {
         report_drops();
       }
     }
-    ring_buffer__consume(ring_);
+    ring_->consume(handle_record_);
     report_drops();
   }
 
@@ -279,11 +283,6 @@ class EbpfSource final : public KernelSource {
       // the process start time, so a missed one cannot misname a process.
       logger()->warn("eBPF: ring buffer full, {} fork/exit record(s) lost", table);
     }
-  }
-
-  static int on_record(void* context, void* data, size_t size) {
-    static_cast<EbpfSource*>(context)->handle(static_cast<const char*>(data), size);
-    return 0;
   }
 
   void handle(const char* data, size_t size) {
@@ -386,7 +385,8 @@ class EbpfSource final : public KernelSource {
   std::unique_ptr<LoadedProbes> probes_;
   std::vector<int> links_;    // link descriptors: closing one detaches its program
   int connection_link_ = -1;
-  ring_buffer* ring_ = nullptr;
+  std::unique_ptr<RingBufferReader> ring_;
+  const RecordHandler handle_record_ = [this](const char* data, size_t size) { handle(data, size); };
   size_t cpus_ = 1;
   uint64_t reported_[EG_DROP_SLOTS] = {};
   BootClock clock_;
