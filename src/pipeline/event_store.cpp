@@ -579,7 +579,7 @@ void EventStore::clear_in_flight() {
   in_flight_.clear();
 }
 
-void EventStore::remove(std::span<const int64_t> seqs) {
+void EventStore::remove(std::span<const int64_t> seqs, std::span<const StateChange> state) {
   std::lock_guard lock(mutex_);
   // Removing delivered events need not reach the disk before we go on: a crash of the agent
   // still keeps the commit (WAL in the page cache); a power loss can at worst bring back
@@ -597,6 +597,7 @@ void EventStore::remove(std::span<const int64_t> seqs) {
       if (it != segments_.end()) remove_event_locked(it, static_cast<uint32_t>(seq - it->first));
     }
     flush_removals_locked();
+    for (const auto& change : state) apply_state_locked(change);
     commit_locked();
   } catch (...) {
     rollback_locked();

@@ -72,8 +72,11 @@ class EventStore {
   void mark_in_flight(std::span<const int64_t> seqs);
   void clear_in_flight();
 
-  // Deletes the rows a sink acknowledged, in one transaction.
-  void remove(std::span<const int64_t> seqs);
+  // Deletes the rows a sink acknowledged and applies `state`, in one transaction. It is not
+  // synced to the disk before returning: a crash of the agent keeps it, a power loss can at
+  // worst bring back delivered events (sent again), never lose one. With no rows, it only
+  // records `state` that way (e.g. the messages about to be written: pipeline/delivery_record.h).
+  void remove(std::span<const int64_t> seqs, std::span<const StateChange> state = {});
 
   void set_max_bytes(uint64_t max_bytes);
   // Bytes (sum of event bodies) and counts currently held.

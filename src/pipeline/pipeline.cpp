@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "core/crc32.h"
 #include "core/log.h"
+#include "pipeline/delivery_record.h"
 #include "pipeline/message_builder.h"
 
 namespace edgeguard {
@@ -13,6 +15,9 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr size_t kPageRows = 512;
 constexpr size_t kIngestBatch = 512;
 constexpr auto kIngestLinger = std::chrono::milliseconds(200);
+// A backlog is sent in batches of messages up to this many bytes, acknowledged at once (one
+// fsync for the file sink): a slow fsync then limits throughput per batch, not per message.
+constexpr size_t kBatchBytes = 2 * 1024 * 1024;
 
 std::shared_ptr<spdlog::logger> logger() { return log::get("pipeline"); }
 
@@ -29,6 +34,7 @@ Pipeline::Pipeline(const AgentConfig& config, EventStore& store, Sink& sink, Sta
       aggregator_(config) {
   store_.set_max_bytes(static_cast<uint64_t>(config.max_local_cache_size_bytes));
   aggregator_.restore(store_.state_with_prefix(Aggregator::kStatePrefix));
+  recover_interrupted_delivery();
   envelope_overhead_ = std::max(
       MessageBuilder(identity_.agent_id, identity_.agent_version, Channel{}, 0).overhead(),
       MessageBuilder(identity_.agent_id, identity_.agent_version, Channel{"x"}, 0).overhead());
@@ -256,8 +262,8 @@ void Pipeline::ingest_pending(bool close_windows) {
   }
 }
 
-std::optional<bool> Pipeline::send_one(Priority primary, std::optional<Priority> pad) {
-  const size_t limit = config().effective_message_limit();
+std::optional<OutgoingMessage> Pipeline::build_message(Priority primary, std::optional<Priority> pad, size_t limit,
+                                                       bool& dropped_oversize) {
   auto first = store_.oldest(primary, 1);
   if (first.empty()) return std::nullopt;
   MessageBuilder builder(identity_.agent_id, identity_.agent_version, Channel{first.front().channel}, limit);
@@ -290,34 +296,106 @@ std::optional<bool> Pipeline::send_one(Priority primary, std::optional<Priority>
   if (!oversize.empty()) {
     logger()->warn("dropped {} stored event(s) larger than a whole message ({} bytes)", oversize.size(), limit);
     store_.remove(oversize);
+    dropped_oversize = true;
   }
-  if (builder.empty()) return !oversize.empty() ? std::optional<bool>(true) : std::nullopt;
-
+  if (builder.empty()) return std::nullopt;
   OutgoingMessage message = builder.finish();
+  // The next message of the batch is built from the events after these.
   store_.mark_in_flight(message.seqs);
-  const bool acknowledged = sink_.send(message);
-  if (!acknowledged) {
-    store_.clear_in_flight();
+  return message;
+}
+
+std::optional<bool> Pipeline::send_batch(Priority primary, std::optional<Priority> pad, size_t max_messages) {
+  const size_t limit = config().effective_message_limit();
+  std::vector<OutgoingMessage> batch;
+  size_t batch_bytes = 0;
+  bool dropped_oversize = false;
+  while (batch.size() < std::max<size_t>(max_messages, 1) && (batch.empty() || batch_bytes + limit <= kBatchBytes)) {
+    auto message = build_message(primary, pad, limit, dropped_oversize);
+    if (!message) break;
+    batch_bytes += message->body.size();
+    batch.push_back(std::move(*message));
+  }
+  if (batch.empty()) return dropped_oversize ? std::optional<bool>(true) : std::nullopt;
+
+  const bool recorded = record_delivery(batch);
+  const size_t acknowledged = sink_.send_batch(batch);
+  std::vector<int64_t> delivered;
+  for (size_t i = 0; i < acknowledged; ++i) delivered.insert(delivered.end(), batch[i].seqs.begin(), batch[i].seqs.end());
+  try {
+    const StateChange forget_record{std::string(kDeliveryRecordKey), std::nullopt};
+    if (!delivered.empty() || recorded) store_.remove(delivered, recorded ? std::span(&forget_record, 1) : std::span<const StateChange>{});
+  } catch (const StoreError& error) {
+    // The messages were delivered; if their events cannot be deleted they will be sent again.
+    logger()->error("delivered message(s) could not be removed from the store: {}", error.what());
+  }
+  // Whatever was not acknowledged stays in the store, to be sent again.
+  store_.clear_in_flight();
+  for (size_t i = 0; i < acknowledged; ++i) {
+    statistics_.message_sent(batch[i].body.size());
+    logger()->debug("sent a {}-priority message of {} bytes with {} event(s) to {}", to_string(batch[i].priority),
+                    batch[i].body.size(), batch[i].seqs.size(), sink_.describe());
+  }
+  if (acknowledged < batch.size()) {
     statistics_.message_failed();
     return false;
   }
-  try {
-    store_.remove(message.seqs);
-  } catch (const StoreError& error) {
-    // The message was delivered; if its rows cannot be deleted they will be sent again.
-    logger()->error("delivered message could not be removed from the store: {}", error.what());
-    store_.clear_in_flight();
-  }
-  statistics_.message_sent(message.body.size());
-  logger()->debug("sent a {}-priority message of {} bytes with {} event(s) to {}", to_string(message.priority),
-                  message.body.size(), message.seqs.size(), sink_.describe());
   return true;
+}
+
+bool Pipeline::record_delivery(const std::vector<OutgoingMessage>& batch) {
+  const auto position = sink_.output_position();
+  if (!position) return false;
+  DeliveryRecord record;
+  record.position = *position;
+  for (const auto& message : batch) {
+    record.messages.push_back(RecordedMessage{message.body.size(), crc32_of(message.body), message.seqs});
+  }
+  try {
+    store_.remove({}, std::vector<StateChange>{{std::string(kDeliveryRecordKey), serialize_delivery_record(record)}});
+    return true;
+  } catch (const StoreError& error) {
+    // Sending goes on: only a crash before the acknowledgement would then repeat messages.
+    logger()->warn("cannot record the messages about to be sent: {}", error.what());
+    return false;
+  }
+}
+
+void Pipeline::recover_interrupted_delivery() {
+  const auto state = store_.state_with_prefix(std::string(kDeliveryRecordKey));
+  const auto found = state.find(std::string(kDeliveryRecordKey));
+  if (found == state.end()) return;
+  std::string error;
+  const auto record = parse_delivery_record(found->second, &error);
+  std::vector<int64_t> delivered;
+  size_t written = 0;
+  if (!record) {
+    logger()->warn("the record of the last messages sent is unreadable ({}): they are sent again", error);
+  } else {
+    std::vector<WrittenMessage> expected;
+    for (const auto& message : record->messages) expected.push_back(WrittenMessage{message.size, message.crc32});
+    written = sink_.count_written(record->position, expected);
+    for (size_t i = 0; i < written; ++i) {
+      delivered.insert(delivered.end(), record->messages[i].seqs.begin(), record->messages[i].seqs.end());
+    }
+  }
+  try {
+    const StateChange forget_record{std::string(kDeliveryRecordKey), std::nullopt};
+    store_.remove(delivered, std::span(&forget_record, 1));
+  } catch (const StoreError& store_error) {
+    logger()->error("cannot settle the messages sent before the agent stopped: {}", store_error.what());
+    return;
+  }
+  if (record) {
+    logger()->info("{} of the {} message(s) being sent when the agent stopped reached {}; the rest are sent again",
+                   written, record->messages.size(), sink_.describe());
+  }
 }
 
 bool Pipeline::drain(Priority primary, std::optional<Priority> pad, SteadyClock::time_point deadline,
                      bool yield_to_stop) {
   while (SteadyClock::now() < deadline && !(yield_to_stop && stopping_)) {
-    const auto sent = send_one(primary, pad);
+    const auto sent = send_batch(primary, pad, SIZE_MAX);
     if (!sent) return true;
     if (!*sent) return false;
   }
@@ -328,7 +406,9 @@ bool Pipeline::drain_full_messages() {
   const size_t limit = config().effective_message_limit();
   while (!stopping_ && store_.bytes() >= limit) {
     const Priority primary = store_.count(Priority::High) ? Priority::High : Priority::Low;
-    const auto sent = send_one(primary, primary == Priority::High ? Priority::Low : Priority::High);
+    // Only as many messages as the store fills: a part-filled one waits for its schedule.
+    const size_t full = static_cast<size_t>(store_.bytes() / limit);
+    const auto sent = send_batch(primary, primary == Priority::High ? Priority::Low : Priority::High, full);
     if (!sent) return true;
     if (!*sent) return false;
   }

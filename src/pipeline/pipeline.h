@@ -68,8 +68,19 @@ class Pipeline {
   void ingest_pending(bool close_windows);
   // The serialized event, or nullopt (counted) when it cannot fit in any message.
   std::optional<PendingEvent> prepare(const Event& event, Priority priority, size_t message_limit);
-  // Sends one message from `primary` (padded with `pad`). nullopt: nothing to send.
-  std::optional<bool> send_one(Priority primary, std::optional<Priority> pad);
+  // The next message from `primary` (padded with `pad`), its events marked in flight; nullopt
+  // when nothing is left. Stored events too large for any message are dropped (counted).
+  std::optional<OutgoingMessage> build_message(Priority primary, std::optional<Priority> pad, size_t limit,
+                                               bool& dropped_oversize);
+  // Sends up to `max_messages` messages from `primary` (padded with `pad`) as one batch of at
+  // most kBatchBytes. nullopt: nothing to send; false: the sink failed (what it did not
+  // acknowledge stays in the store).
+  std::optional<bool> send_batch(Priority primary, std::optional<Priority> pad, size_t max_messages);
+  // Records the batch in the store before the sink writes it (pipeline/delivery_record.h), if
+  // the sink can tell afterwards what it wrote. False: not recorded.
+  bool record_delivery(const std::vector<OutgoingMessage>& batch);
+  // After a crash: the events of the messages the sink has whole leave the store.
+  void recover_interrupted_delivery();
   // Sends until `primary` is empty, the deadline passes, or (from the sender thread) a stop
   // is requested. False if the sink failed.
   bool drain(Priority primary, std::optional<Priority> pad, std::chrono::steady_clock::time_point deadline,
