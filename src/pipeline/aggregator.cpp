@@ -50,9 +50,9 @@ std::string Aggregator::state_key(const std::string& name, const std::string& ke
 
 std::string Aggregator::window_key(const std::string& name) { return std::string(kStatePrefix) + name + "/$window"; }
 
-std::string Aggregator::encode(const Entry& entry) {
-  return dump(nlohmann::json{
-      {"payload", entry.payload}, {"hits", entry.hits}, {"first", to_millis(entry.first)}, {"last", to_millis(entry.last)}});
+std::string Aggregator::encode(const std::string& payload, const Entry& entry) {
+  return "{\"first\":" + std::to_string(to_millis(entry.first)) + ",\"hits\":" + std::to_string(entry.hits) +
+         ",\"last\":" + std::to_string(to_millis(entry.last)) + ",\"payload\":" + payload + "}";
 }
 
 bool Aggregator::absorb(const Event& event) {
@@ -68,14 +68,12 @@ bool Aggregator::absorb(const Event& event) {
     closed_changes_.push_back({window_key(event.name), std::to_string(to_millis(event.time))});
   }
   Window& window = window_it->second;
-  nlohmann::json payload = normalise(event);
-  std::string key = dump(payload);
+  std::string key = dump(normalise(event));
   // A full window takes no new keys until it is closed: the event goes out on its own.
   if (window.full && !window.entries.count(key)) return false;
   auto [it, inserted] = window.entries.try_emplace(key);
   Entry& entry = it->second;
   if (inserted) {
-    entry.payload = std::move(payload);
     entry.first = event.time;
     if (window.entries.size() >= max_keys_) window.full = true;
   }
@@ -85,8 +83,8 @@ bool Aggregator::absorb(const Event& event) {
   return true;
 }
 
-Event Aggregator::emit(const std::string& name, const Entry& entry) const {
-  nlohmann::json payload = entry.payload;
+Event Aggregator::emit(const std::string& name, const std::string& text, const Entry& entry) const {
+  nlohmann::json payload = nlohmann::json::parse(text);
   nlohmann::json& extra = payload["ExtraDetails"];
   if (!extra.is_object()) extra = nlohmann::json::object();
   extra["HitCount"] = std::to_string(entry.hits);
@@ -108,7 +106,7 @@ std::vector<Event> Aggregator::take_due(TimePoint now, bool close_all) {
       continue;
     }
     for (const auto& [key, entry] : it->second.entries) {
-      out.push_back(emit(it->first, entry));
+      out.push_back(emit(it->first, key, entry));
       closed_changes_.push_back({state_key(it->first, key), std::nullopt});
     }
     closed_changes_.push_back({window_key(it->first), std::nullopt});
@@ -121,7 +119,7 @@ std::vector<StateChange> Aggregator::take_state_changes() {
   std::vector<StateChange> changes = std::move(closed_changes_);
   closed_changes_.clear();
   for (auto& [name, window] : windows_) {
-    for (const auto& key : window.dirty) changes.push_back({state_key(name, key), encode(window.entries.at(key))});
+    for (const auto& key : window.dirty) changes.push_back({state_key(name, key), encode(key, window.entries.at(key))});
     window.dirty.clear();
   }
   return changes;
@@ -154,13 +152,13 @@ void Aggregator::restore(const std::map<std::string, std::string>& state) {
       }
       const auto parsed = nlohmann::json::parse(value);
       Entry entry;
-      entry.payload = parsed.at("payload");
+      const std::string payload = dump(parsed.at("payload"));
       entry.hits = parsed.at("hits").get<uint64_t>();
       entry.first = from_millis(parsed.at("first").get<int64_t>());
       entry.last = from_millis(parsed.at("last").get<int64_t>());
       Window& window = windows_[name];
       if (window.opened == TimePoint{}) window.opened = entry.first;
-      window.entries[dump(entry.payload)] = std::move(entry);
+      window.entries[payload] = entry;
       if (window.entries.size() >= max_keys_) window.full = true;
     } catch (const std::exception& error) {
       // A damaged entry cannot be re-emitted; say so and go on rather than refuse to start.

@@ -43,15 +43,16 @@ class Aggregator {
   static constexpr const char* kStatePrefix = "aggregation/";
 
  private:
+  // An entry's normalised payload (pids zeroed, source port cleared) is its key, as JSON text:
+  // a parsed copy would cost several times the text for every distinct event of a window.
   struct Entry {
-    nlohmann::json payload;  // normalised payload (pids zeroed, source port cleared)
     uint64_t hits = 0;
     TimePoint first{};
     TimePoint last{};
   };
   struct Window {
     TimePoint opened{};
-    std::map<std::string, Entry> entries;  // keyed by the normalised payload text
+    std::map<std::string, Entry> entries;  // keyed by the normalised payload's text
     std::set<std::string> dirty;           // entries changed since the last state snapshot
     bool full = false;
   };
@@ -59,8 +60,8 @@ class Aggregator {
   static nlohmann::json normalise(const Event& event);
   static std::string state_key(const std::string& name, const std::string& key);
   static std::string window_key(const std::string& name);
-  static std::string encode(const Entry& entry);
-  Event emit(const std::string& name, const Entry& entry) const;
+  static std::string encode(const std::string& payload, const Entry& entry);
+  Event emit(const std::string& name, const std::string& payload, const Entry& entry) const;
 
   size_t max_keys_;
   std::map<std::string, Aggregation, std::less<>> settings_;
