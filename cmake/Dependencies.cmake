@@ -36,3 +36,28 @@ target_link_libraries(edgeguard_deps INTERFACE
 if(TARGET CLI11::CLI11)
   target_link_libraries(edgeguard_deps INTERFACE CLI11::CLI11)
 endif()
+
+# Module mode is to load OpenSSL and libmosquitto with dlopen() (src/core/shared_library.h says
+# why). The sonames it opens are those of the libraries pkg-config found, read here.
+function(edgeguard_soname variable pkg_target name)
+  get_target_property(libraries ${pkg_target} INTERFACE_LINK_LIBRARIES)
+  list(FILTER libraries INCLUDE REGEX "/lib${name}\\.so$")
+  if(NOT libraries)
+    message(FATAL_ERROR "pkg-config's ${pkg_target} has no lib${name}.so")
+  endif()
+  find_program(EDGEGUARD_OBJDUMP NAMES ${CMAKE_OBJDUMP} objdump llvm-objdump REQUIRED)
+  execute_process(COMMAND ${EDGEGUARD_OBJDUMP} -p ${libraries} OUTPUT_VARIABLE dump RESULT_VARIABLE failed)
+  if(failed OR NOT dump MATCHES "SONAME[ \t]+([^ \t\r\n]+)")
+    message(FATAL_ERROR "cannot read the SONAME of ${libraries} with ${EDGEGUARD_OBJDUMP}")
+  endif()
+  set(${variable} ${CMAKE_MATCH_1} PARENT_SCOPE)
+  message(STATUS "lib${name}: ${libraries}, soname ${CMAKE_MATCH_1} (loaded with dlopen in module mode)")
+endfunction()
+edgeguard_soname(EDGEGUARD_LIBCRYPTO_SONAME PkgConfig::OPENSSL crypto)
+edgeguard_soname(EDGEGUARD_LIBSSL_SONAME PkgConfig::OPENSSL ssl)
+edgeguard_soname(EDGEGUARD_LIBMOSQUITTO_SONAME PkgConfig::LIBMOSQUITTO mosquitto)
+# Only the two loaders need them (no rebuild of everything when a soname changes).
+set_source_files_properties(${CMAKE_SOURCE_DIR}/src/transport/edgehub/openssl_library.cpp PROPERTIES
+  COMPILE_DEFINITIONS "EDGEGUARD_LIBCRYPTO_SONAME=\"${EDGEGUARD_LIBCRYPTO_SONAME}\";EDGEGUARD_LIBSSL_SONAME=\"${EDGEGUARD_LIBSSL_SONAME}\"")
+set_source_files_properties(${CMAKE_SOURCE_DIR}/src/transport/edgehub/mosquitto_library.cpp PROPERTIES
+  COMPILE_DEFINITIONS "EDGEGUARD_LIBMOSQUITTO_SONAME=\"${EDGEGUARD_LIBMOSQUITTO_SONAME}\"")
