@@ -13,7 +13,6 @@ pkg_check_modules(LIBMOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
 # Libraries only the agent uses are linked statically: a shared library costs the agent its
 # symbol tables, relocations and the code pages around every function it calls (the kernel maps
 # 64 KiB around each fault), and none of these is shared with another process on a device.
-# OpenSSL and mosquitto stay shared (mosquitto is only shared, and it needs OpenSSL's).
 # spdlog and fmt are compiled into the agent from their headers (src/core/log_library.cpp).
 function(edgeguard_static_library variable name)
   find_library(${variable} NAMES lib${name}.a REQUIRED
@@ -28,17 +27,19 @@ edgeguard_static_library(EDGEGUARD_LZ4_A lz4)
 add_library(edgeguard_deps INTERFACE)
 target_compile_definitions(edgeguard_deps INTERFACE SPDLOG_COMPILED_LIB SPDLOG_FMT_EXTERNAL FMT_HEADER_ONLY
                                                     SPDLOG_DISABLE_DEFAULT_LOGGER)
-target_include_directories(edgeguard_deps INTERFACE ${SQLITE3_INCLUDE_DIRS} ${LIBBPF_INCLUDE_DIRS} ${LIBLZ4_INCLUDE_DIRS})
+target_include_directories(edgeguard_deps INTERFACE ${SQLITE3_INCLUDE_DIRS} ${LIBBPF_INCLUDE_DIRS} ${LIBLZ4_INCLUDE_DIRS}
+                                                    ${OPENSSL_INCLUDE_DIRS} ${LIBMOSQUITTO_INCLUDE_DIRS})
 target_link_libraries(edgeguard_deps INTERFACE
   nlohmann_json::nlohmann_json
   ${EDGEGUARD_SQLITE3_A} ${EDGEGUARD_BPF_A} ${EDGEGUARD_ELF_A} ${EDGEGUARD_Z_A} ${EDGEGUARD_LZ4_A}
-  PkgConfig::OPENSSL PkgConfig::LIBMOSQUITTO Threads::Threads ${CMAKE_DL_LIBS} m)
+  Threads::Threads ${CMAKE_DL_LIBS} m)
 if(TARGET CLI11::CLI11)
   target_link_libraries(edgeguard_deps INTERFACE CLI11::CLI11)
 endif()
 
-# Module mode is to load OpenSSL and libmosquitto with dlopen() (src/core/shared_library.h says
-# why). The sonames it opens are those of the libraries pkg-config found, read here.
+# OpenSSL and libmosquitto are not linked: only IoT Edge module mode needs them, and it loads them
+# with dlopen() (src/core/shared_library.h says why), so a direct call into them does not link.
+# The sonames it opens are those of the libraries pkg-config found, read here.
 function(edgeguard_soname variable pkg_target name)
   get_target_property(libraries ${pkg_target} INTERFACE_LINK_LIBRARIES)
   list(FILTER libraries INCLUDE REGEX "/lib${name}\\.so$")

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "core/shared_library.h"
+#include "transport/edgehub/hmac_sha256.h"
 #include "transport/edgehub/mosquitto_library.h"
 #include "transport/edgehub/openssl_library.h"
 
@@ -40,6 +41,16 @@ TEST(EdgeHubLibraries, OpenSslResolvesEveryFunctionOnce) {
   EXPECT_EQ(ssl.SSL_CTX_ctrl(context, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_2_VERSION, nullptr), 1);
   EXPECT_EQ(ssl.SSL_CTX_ctrl(context, SSL_CTRL_GET_MIN_PROTO_VERSION, 0, nullptr), TLS1_2_VERSION);
   ssl.SSL_CTX_free(context);
+}
+
+TEST(EdgeHubLibraries, HmacSha256IsOpenSslsThroughTheTable) {
+  // RFC 4231 test case 2.
+  std::string hex;
+  for (const unsigned char c : hmac_sha256("Jefe", "what do ya want for nothing?")) {
+    hex += "0123456789abcdef"[c >> 4];
+    hex += "0123456789abcdef"[c & 0x0f];
+  }
+  EXPECT_EQ(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
 TEST(EdgeHubLibraries, LibmosquittoResolvesEveryFunctionOnce) {

@@ -5,8 +5,8 @@
 
 namespace edgeguard::edgehub {
 
-// HMAC-SHA256 of `data` with `key` (raw bytes), 32 raw bytes. Throws std::runtime_error when
-// OpenSSL fails.
+// HMAC-SHA256 of `data` with `key` (raw bytes), 32 raw bytes. Throws SharedLibraryError when
+// OpenSSL cannot be loaded, std::runtime_error when it fails.
 std::string hmac_sha256(std::string_view key, std::string_view data);
 
 }  // namespace edgeguard::edgehub

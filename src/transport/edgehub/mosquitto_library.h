@@ -1,6 +1,7 @@
 #pragma once
 // libmosquitto for IoT Edge module mode, loaded when first needed rather than linked (why:
-// core/shared_library.h).
+// core/shared_library.h). The agent does not link libmosquitto, so every call goes through
+// libmosquitto(); a direct call would not link.
 #include <mosquitto.h>
 
 #define EDGEGUARD_LIBMOSQUITTO_FUNCTIONS(X)                                                              \

@@ -1,7 +1,8 @@
 #pragma once
 // OpenSSL (libcrypto and libssl) for IoT Edge module mode, loaded when first needed rather than
-// linked (why: core/shared_library.h). OpenSSL macros that expand to a call are written as a
-// call of the function they expand to.
+// linked (why: core/shared_library.h). The agent does not link OpenSSL, so every call goes
+// through openssl(); a direct call would not link. OpenSSL macros that expand to a call are
+// written as a call of the function they expand to.
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
