@@ -9,11 +9,14 @@
 #include "app/exit_codes.h"
 #include "config/configuration_error_event.h"
 #include "core/log.h"
+#include "core/shared_library.h"
 #include "transport/edgehub/credentials.h"
 #include "transport/edgehub/edgehub_connection.h"
 #include "transport/edgehub/edgehub_sink.h"
 #include "transport/edgehub/module_identity.h"
 #include "transport/edgehub/module_twin.h"
+#include "transport/edgehub/mosquitto_library.h"
+#include "transport/edgehub/openssl_library.h"
 #include "transport/edgehub/twin_configuration.h"
 
 namespace edgeguard {
@@ -34,6 +37,15 @@ int run_as_module(const RunOptions& options, const AgentConfig& config, const st
     return exit_code::kBadInput;
   }
   const edgehub::ModuleIdentity& identity = *environment.identity;
+  // Loaded now rather than at the first connection: without them module mode cannot work, and
+  // that must show at start, not as connection retries in the log.
+  try {
+    edgehub::openssl();
+    edgehub::libmosquitto();
+  } catch (const SharedLibraryError& error) {
+    std::cerr << "edgeguard: " << error.what() << "\n";
+    return exit_code::kRuntimeFailure;
+  }
 
   try {
     AgentRuntime agent(config, "IoTEdgeModule");

@@ -20,6 +20,7 @@
 #include "core/host_root.h"
 #include "pipeline/event_store.h"
 #include "transport/edgehub/encoding.h"
+#include "transport/edgehub/hmac_sha256.h"
 #include "transport/edgehub/sas_token.h"
 #include "transport/edgehub/topics.h"
 

@@ -13,6 +13,7 @@
 #include "transport/edgehub/edgehub_connection.h"
 #include "transport/edgehub/edgehub_sink.h"
 #include "transport/edgehub/encoding.h"
+#include "transport/edgehub/hmac_sha256.h"
 #include "transport/edgehub/module_twin.h"
 #include "transport/edgehub/topics.h"
 #include "transport/edgehub/workload_client.h"

@@ -5,6 +5,7 @@
 
 #include "transport/edgehub/credentials.h"
 #include "transport/edgehub/encoding.h"
+#include "transport/edgehub/hmac_sha256.h"
 #include "transport/edgehub/sas_token.h"
 
 using namespace edgeguard::edgehub;

@@ -4,6 +4,7 @@
 
 #include "core/host_root.h"
 #include "transport/edgehub/encoding.h"
+#include "transport/edgehub/hmac_sha256.h"
 
 namespace edgeguard::edgehub {
 

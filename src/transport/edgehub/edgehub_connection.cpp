@@ -1,14 +1,13 @@
 #include "transport/edgehub/edgehub_connection.h"
 
-#include <mosquitto.h>
-#include <openssl/crypto.h>
-
 #include <cerrno>
 #include <cstring>
 #include <random>
 
 #include "core/log.h"
 #include "transport/edgehub/encoding.h"
+#include "transport/edgehub/mosquitto_library.h"
+#include "transport/edgehub/openssl_library.h"
 #include "transport/edgehub/sas_token.h"
 #include "transport/edgehub/tls_context.h"
 #include "transport/edgehub/topics.h"
@@ -22,7 +21,7 @@ std::shared_ptr<spdlog::logger> logger() { return log::get("edgehub"); }
 
 void library_init() {
   static std::once_flag once;
-  std::call_once(once, [] { mosquitto_lib_init(); });
+  std::call_once(once, [] { libmosquitto().mosquitto_lib_init(); });
 }
 
 int64_t millis_between(SteadyClock::time_point from, SteadyClock::time_point to) {
@@ -86,6 +85,7 @@ std::string EdgeHubConnection::username() const {
 
 bool EdgeHubConnection::publish_and_wait(const std::string& topic, const std::string& payload,
                                          std::chrono::milliseconds timeout) {
+  const Mosquitto& mqtt = libmosquitto();
   std::lock_guard send_lock(send_mutex_);
   std::unique_lock lock(mutex_);
   const auto deadline = std::min(SteadyClock::now() + timeout, publish_deadline_);
@@ -101,14 +101,15 @@ bool EdgeHubConnection::publish_and_wait(const std::string& topic, const std::st
   lock.unlock();
 
   int mid = 0;
-  const int rc = mosquitto_publish(client, &mid, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false);
+  const int rc =
+      mqtt.mosquitto_publish(client, &mid, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false);
 
   lock.lock();
   --users_;
   changed_.notify_all();
   if (rc != MOSQ_ERR_SUCCESS) {
     awaiting_ack_ = false;
-    logger()->warn("publishing {} bytes to edgeHub failed: {}", payload.size(), mosquitto_strerror(rc));
+    logger()->warn("publishing {} bytes to edgeHub failed: {}", payload.size(), mqtt.mosquitto_strerror(rc));
     return false;
   }
   // The publish deadline can move closer while we wait (shutdown), so re-read it each time.
@@ -128,17 +129,19 @@ bool EdgeHubConnection::publish_and_wait(const std::string& topic, const std::st
 }
 
 bool EdgeHubConnection::publish_now(const std::string& topic, const std::string& payload) {
+  const Mosquitto& mqtt = libmosquitto();
   std::unique_lock lock(mutex_);
   if (!connected_ || !client_) return false;
   mosquitto* client = client_;
   ++users_;
   lock.unlock();
-  const int rc = mosquitto_publish(client, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 0, false);
+  const int rc =
+      mqtt.mosquitto_publish(client, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 0, false);
   lock.lock();
   --users_;
   changed_.notify_all();
   if (rc != MOSQ_ERR_SUCCESS) {
-    logger()->warn("publishing to {} failed: {}", topic, mosquitto_strerror(rc));
+    logger()->warn("publishing to {} failed: {}", topic, mqtt.mosquitto_strerror(rc));
     return false;
   }
   return true;
@@ -220,6 +223,7 @@ void EdgeHubConnection::run() {
 }
 
 EdgeHubConnection::SessionEnd EdgeHubConnection::session() {
+  const Mosquitto& mqtt = libmosquitto();
   const auto& id = settings_.identity;
   const auto started = SteadyClock::now();
   SslCtxPtr context;
@@ -237,31 +241,31 @@ EdgeHubConnection::SessionEnd EdgeHubConnection::session() {
   }
   const auto credentials_ready = SteadyClock::now();
 
-  mosquitto* client = mosquitto_new(id.client_id().c_str(), false, this);
+  mosquitto* client = mqtt.mosquitto_new(id.client_id().c_str(), false, this);
   if (!client) {
     logger()->error("cannot create an MQTT client: {}", std::strerror(errno));
     return SessionEnd::Failed;
   }
-  mosquitto_threaded_set(client, true);
-  mosquitto_int_option(client, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-  mosquitto_int_option(client, MOSQ_OPT_TCP_NODELAY, 1);
-  mosquitto_username_pw_set(client, username().c_str(), token.c_str());
-  OPENSSL_cleanse(token.data(), token.size());  // libmosquitto keeps its own copy
+  mqtt.mosquitto_threaded_set(client, true);
+  mqtt.mosquitto_int_option(client, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+  mqtt.mosquitto_int_option(client, MOSQ_OPT_TCP_NODELAY, 1);
+  mqtt.mosquitto_username_pw_set(client, username().c_str(), token.c_str());
+  openssl().OPENSSL_cleanse(token.data(), token.size());  // libmosquitto keeps its own copy
   // Our context only, without libmosquitto's defaults: verification against the trust bundle
   // and the gateway host name, TLS 1.2 or newer.
-  mosquitto_int_option(client, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0);
-  mosquitto_void_option(client, MOSQ_OPT_SSL_CTX, context.get());
-  mosquitto_connect_callback_set(client, &EdgeHubConnection::on_connect);
-  mosquitto_publish_callback_set(client, &EdgeHubConnection::on_publish);
-  mosquitto_message_callback_set(client, &EdgeHubConnection::on_message);
-  mosquitto_log_callback_set(client, &EdgeHubConnection::on_log);
+  mqtt.mosquitto_int_option(client, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0);
+  mqtt.mosquitto_void_option(client, MOSQ_OPT_SSL_CTX, context.get());
+  mqtt.mosquitto_connect_callback_set(client, &EdgeHubConnection::on_connect);
+  mqtt.mosquitto_publish_callback_set(client, &EdgeHubConnection::on_publish);
+  mqtt.mosquitto_message_callback_set(client, &EdgeHubConnection::on_message);
+  mqtt.mosquitto_log_callback_set(client, &EdgeHubConnection::on_log);
   connack_rc_ = -1;
   {
     std::lock_guard lock(library_error_mutex);
     last_library_error_.clear();
   }
   const auto destroy = [&](SessionEnd end) {
-    mosquitto_destroy(client);
+    mqtt.mosquitto_destroy(client);
     return end;
   };
   const auto library_error = [&] {
@@ -279,11 +283,12 @@ EdgeHubConnection::SessionEnd EdgeHubConnection::session() {
                       endpoint(), credentials_.describe(), id.gateway_host, verify);
     } else {
       logger()->warn("{} edgeHub at {} failed: {}{}", stage, endpoint(),
-                     code == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(code), library_error());
+                     code == MOSQ_ERR_ERRNO ? std::strerror(errno) : mqtt.mosquitto_strerror(code), library_error());
     }
     return destroy(SessionEnd::Failed);
   };
-  int rc = mosquitto_connect(client, id.gateway_host.c_str(), settings_.port, static_cast<int>(settings_.keep_alive.count()));
+  int rc = mqtt.mosquitto_connect(client, id.gateway_host.c_str(), settings_.port,
+                                  static_cast<int>(settings_.keep_alive.count()));
   if (rc != MOSQ_ERR_SUCCESS) return connect_failed(rc, "connecting to");
   const auto deadline = SteadyClock::now() + settings_.connack_timeout;
   while (connack_rc_ < 0) {
@@ -295,17 +300,17 @@ EdgeHubConnection::SessionEnd EdgeHubConnection::session() {
       logger()->warn("edgeHub at {} did not answer CONNECT within {} ms", endpoint(), settings_.connack_timeout.count());
       return destroy(SessionEnd::Failed);
     }
-    rc = mosquitto_loop(client, 100, 1);
+    rc = mqtt.mosquitto_loop(client, 100, 1);
     if (rc != MOSQ_ERR_SUCCESS) return connect_failed(rc, "the MQTT handshake with");
   }
   if (connack_rc_ != 0) {
     logger()->error("edgeHub at {} refused the connection of {}: {} (the SAS token or the module identity was not "
                     "accepted)",
-                    endpoint(), id.client_id(), mosquitto_connack_string(connack_rc_));
+                    endpoint(), id.client_id(), mqtt.mosquitto_connack_string(connack_rc_));
     return destroy(SessionEnd::Failed);
   }
-  mosquitto_subscribe(client, nullptr, std::string(kTwinResponseFilter).c_str(), 0);
-  mosquitto_subscribe(client, nullptr, std::string(kTwinDesiredFilter).c_str(), 0);
+  mqtt.mosquitto_subscribe(client, nullptr, std::string(kTwinResponseFilter).c_str(), 0);
+  mqtt.mosquitto_subscribe(client, nullptr, std::string(kTwinDesiredFilter).c_str(), 0);
 
   const auto connected_at = SteadyClock::now();
   {
@@ -345,17 +350,17 @@ EdgeHubConnection::SessionEnd EdgeHubConnection::session() {
           std::lock_guard lock(mutex_);
           if (!awaiting_ack_ || stopping_) break;
         }
-        if (mosquitto_loop(client, 100, 1) != MOSQ_ERR_SUCCESS) break;
+        if (mqtt.mosquitto_loop(client, 100, 1) != MOSQ_ERR_SUCCESS) break;
       }
       logger()->info("reconnecting to edgeHub with a fresh SAS token (80 % of its {} s lifetime has passed)",
                      settings_.token_lifetime.count());
       end = SessionEnd::Refresh;
       break;
     }
-    rc = mosquitto_loop(client, 200, 1);
+    rc = mqtt.mosquitto_loop(client, 200, 1);
     if (rc != MOSQ_ERR_SUCCESS) {
       logger()->warn("lost the connection to edgeHub at {}: {}{}", endpoint(),
-                     rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc), library_error());
+                     rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mqtt.mosquitto_strerror(rc), library_error());
       end = SessionEnd::Lost;
       break;
     }
@@ -367,6 +372,7 @@ EdgeHubConnection::SessionEnd EdgeHubConnection::session() {
 }
 
 void EdgeHubConnection::close_session(mosquitto* client) {
+  const Mosquitto& mqtt = libmosquitto();
   {
     std::unique_lock lock(mutex_);
     connected_ = false;
@@ -377,12 +383,12 @@ void EdgeHubConnection::close_session(mosquitto* client) {
   }
   changed_.notify_all();
   // A clean DISCONNECT when the connection still stands (stop, token refresh).
-  if (mosquitto_disconnect(client) == MOSQ_ERR_SUCCESS) {
+  if (mqtt.mosquitto_disconnect(client) == MOSQ_ERR_SUCCESS) {
     for (int i = 0; i < 10; ++i) {
-      if (mosquitto_loop(client, 50, 1) != MOSQ_ERR_SUCCESS) break;
+      if (mqtt.mosquitto_loop(client, 50, 1) != MOSQ_ERR_SUCCESS) break;
     }
   }
-  mosquitto_destroy(client);
+  mqtt.mosquitto_destroy(client);
 }
 
 }  // namespace edgeguard::edgehub

@@ -1,16 +1,13 @@
 #include "transport/edgehub/encoding.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
-#include <array>
-#include <stdexcept>
+#include <cstdint>
 
 namespace edgeguard::edgehub {
 namespace {
 
 constexpr char kLowerHex[] = "0123456789abcdef";
 constexpr char kUpperHex[] = "0123456789ABCDEF";
+constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 bool is_alnum(unsigned char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
@@ -18,6 +15,15 @@ int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+int base64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
   return -1;
 }
 
@@ -69,48 +75,55 @@ std::optional<std::string> percent_decode(std::string_view text) {
   return out;
 }
 
+// base64 is written here rather than taken from OpenSSL so that only the connection to edgeHub
+// needs OpenSSL, and these parsers, their tests and fuzz targets need none.
 std::string base64_encode(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
+  const auto byte = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])); };
+  std::string out;
+  out.reserve(4 * ((bytes.size() + 2) / 3));
+  size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const uint32_t group = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
+    for (const int shift : {18, 12, 6, 0}) out.push_back(kBase64[(group >> shift) & 0x3f]);
+  }
+  const size_t rest = bytes.size() - i;
+  if (rest > 0) {
+    const uint32_t group = byte(i) << 16 | (rest == 2 ? byte(i + 1) << 8 : 0);
+    out.push_back(kBase64[(group >> 18) & 0x3f]);
+    out.push_back(kBase64[(group >> 12) & 0x3f]);
+    out.push_back(rest == 2 ? kBase64[(group >> 6) & 0x3f] : '=');
+    out.push_back('=');
+  }
   return out;
 }
 
 std::optional<std::string> base64_decode(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;
-  size_t padding = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '=') {
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    uint32_t group = 0;
+    int padding = 0;
+    for (size_t j = 0; j < 4; ++j) {
+      const char c = text[i + j];
       // Padding only at the very end, at most two.
-      if (i < text.size() - 2) return std::nullopt;
-      ++padding;
-      continue;
+      if (c == '=' && last && j >= 2) {
+        ++padding;
+        group <<= 6;
+        continue;
+      }
+      const int value = base64_value(c);
+      if (value < 0 || padding > 0) return std::nullopt;
+      group = group << 6 | static_cast<uint32_t>(value);
     }
-    if (padding > 0) return std::nullopt;
-    if (!is_alnum(c) && c != '+' && c != '/') return std::nullopt;
+    out.push_back(static_cast<char>(group >> 16));
+    if (padding < 2) out.push_back(static_cast<char>((group >> 8) & 0xff));
+    if (padding < 1) out.push_back(static_cast<char>(group & 0xff));
   }
-  if (text.empty()) return std::string();
-  std::string out(3 * text.size() / 4, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  // EVP_DecodeBlock counts the padding as zero bytes.
-  out.resize(static_cast<size_t>(n) - padding);
   // Canonical encodings only: unused bits before the padding must be zero.
   if (base64_encode(out) != text) return std::nullopt;
   return out;
-}
-
-std::string hmac_sha256(std::string_view key, std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-            data.size(), digest.data(), &length)) {
-    throw std::runtime_error("HMAC-SHA256 failed in OpenSSL");
-  }
-  return std::string(reinterpret_cast<const char*>(digest.data()), length);
 }
 
 }  // namespace edgeguard::edgehub

@@ -1,6 +1,6 @@
 #pragma once
 // Byte-exact encodings the IoT Hub / edgeHub wire contract needs: the SDK's URL encoding (SAS
-// scope), property-bag percent-encoding, strict percent-decoding, base64 and HMAC-SHA256.
+// scope), property-bag percent-encoding, strict percent-decoding and base64.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,8 +26,5 @@ std::string base64_encode(std::string_view bytes);
 // Strict standard base64: whitespace, a wrong length, characters outside the alphabet or a
 // non-canonical last character give nullopt.
 std::optional<std::string> base64_decode(std::string_view text);
-
-// HMAC-SHA256 of `data` with `key` (raw bytes), 32 raw bytes.
-std::string hmac_sha256(std::string_view key, std::string_view data);
 
 }  // namespace edgeguard::edgehub
