@@ -3,6 +3,7 @@
 # Extra arguments go to `edgeguard run` (e.g. --once --output -).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-bash scripts/build.sh
+# Set-up output goes to stderr: with --output - stdout carries only the messages.
+bash scripts/install-deps.sh >&2
+bash scripts/build.sh >&2
 exec ./build/edgeguard run "$@"
