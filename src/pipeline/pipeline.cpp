@@ -15,6 +15,11 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr size_t kPageRows = 512;
 constexpr size_t kIngestBatch = 512;
 constexpr auto kIngestLinger = std::chrono::milliseconds(200);
+// The store's record of the batch being sent (pipeline/delivery_record.h); no value erases it.
+StateChange delivery_record_change(std::optional<std::string> value) {
+  return StateChange{std::string(kDeliveryRecordKey), std::move(value)};
+}
+
 // A backlog is sent in batches of messages up to this many bytes, acknowledged at once (one
 // fsync for the file sink): a slow fsync then limits throughput per batch, not per message.
 constexpr size_t kBatchBytes = 2 * 1024 * 1024;
@@ -323,8 +328,10 @@ std::optional<bool> Pipeline::send_batch(Priority primary, std::optional<Priorit
   std::vector<int64_t> delivered;
   for (size_t i = 0; i < acknowledged; ++i) delivered.insert(delivered.end(), batch[i].seqs.begin(), batch[i].seqs.end());
   try {
-    const StateChange forget_record{std::string(kDeliveryRecordKey), std::nullopt};
-    if (!delivered.empty() || recorded) store_.remove(delivered, recorded ? std::span(&forget_record, 1) : std::span<const StateChange>{});
+    const StateChange forget_record = delivery_record_change(std::nullopt);
+    if (!delivered.empty() || recorded) {
+      store_.remove(delivered, recorded ? std::span(&forget_record, 1) : std::span<const StateChange>{});
+    }
   } catch (const StoreError& error) {
     // The messages were delivered; if their events cannot be deleted they will be sent again.
     logger()->error("delivered message(s) could not be removed from the store: {}", error.what());
@@ -352,7 +359,7 @@ bool Pipeline::record_delivery(const std::vector<OutgoingMessage>& batch) {
     record.messages.push_back(RecordedMessage{message.body.size(), crc32_of(message.body), message.seqs});
   }
   try {
-    store_.remove({}, std::vector<StateChange>{{std::string(kDeliveryRecordKey), serialize_delivery_record(record)}});
+    store_.remove({}, std::vector<StateChange>{delivery_record_change(serialize_delivery_record(record))});
     return true;
   } catch (const StoreError& error) {
     // Sending goes on: only a crash before the acknowledgement would then repeat messages.
@@ -380,7 +387,7 @@ void Pipeline::recover_interrupted_delivery() {
     }
   }
   try {
-    const StateChange forget_record{std::string(kDeliveryRecordKey), std::nullopt};
+    const StateChange forget_record = delivery_record_change(std::nullopt);
     store_.remove(delivered, std::span(&forget_record, 1));
   } catch (const StoreError& store_error) {
     logger()->error("cannot settle the messages sent before the agent stopped: {}", store_error.what());

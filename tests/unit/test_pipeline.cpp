@@ -56,6 +56,31 @@ std::set<std::string> event_ids(const std::vector<OutgoingMessage>& messages) {
   return ids;
 }
 
+// A pipeline sending 8 KiB messages to a RecordingSink, and the events its tests submit.
+struct SmallMessagePipeline {
+  static AgentConfig small_messages() {
+    AgentConfig config = AgentConfig::defaults();
+    config.max_message_size_bytes = 8192;
+    return config;
+  }
+  // Submits `count` LocalUsers events (High); returns their ids.
+  std::set<std::string> submit_users(int count) {
+    std::set<std::string> ids;
+    for (int i = 0; i < count; ++i) {
+      Event event = user_event(i);
+      ids.insert(event.id);
+      EXPECT_TRUE(pipeline.submit(std::move(event)));
+    }
+    return ids;
+  }
+
+  test::TempDir dir;
+  EventStore store{dir / "events.db", 10 << 20};
+  RecordingSink sink;
+  Statistics statistics;
+  Pipeline pipeline{small_messages(), store, sink, statistics, {"9c647395-b913-4997-a732-a7fe7303b649", "0"}};
+};
+
 }  // namespace
 
 TEST(MessageBuilder, WritesTheV1EnvelopeAndHonoursTheLimit) {
@@ -82,19 +107,12 @@ TEST(MessageBuilder, ExtensionMessagesAreNotMarkedV1) {
 }
 
 TEST(Pipeline, FlushSendsEverythingWithinTheSizeLimit) {
-  test::TempDir dir;
-  AgentConfig config = AgentConfig::defaults();
-  config.max_message_size_bytes = 8192;
-  EventStore store(dir / "events.db", 10 << 20);
-  RecordingSink sink;
-  Statistics statistics;
-  Pipeline pipeline(config, store, sink, statistics, {"9c647395-b913-4997-a732-a7fe7303b649", "0"});
-  std::set<std::string> submitted;
-  for (int i = 0; i < 2000; ++i) {
-    Event event = user_event(i);
-    submitted.insert(event.id);
-    ASSERT_TRUE(pipeline.submit(std::move(event)));
-  }
+  SmallMessagePipeline rig;
+  EventStore& store = rig.store;
+  RecordingSink& sink = rig.sink;
+  Statistics& statistics = rig.statistics;
+  Pipeline& pipeline = rig.pipeline;
+  const std::set<std::string> submitted = rig.submit_users(2000);
   ASSERT_TRUE(pipeline.flush_all(true));
   EXPECT_GT(sink.messages.size(), 10u);
   for (const auto& message : sink.messages) EXPECT_LE(message.body.size(), 8192u);
@@ -156,19 +174,11 @@ TEST(Pipeline, FailedSendKeepsEventsInTheStore) {
 }
 
 TEST(Pipeline, ABacklogIsSentInBatchesOfWholeMessages) {
-  test::TempDir dir;
-  AgentConfig config = AgentConfig::defaults();
-  config.max_message_size_bytes = 8192;
-  EventStore store(dir / "events.db", 10 << 20);
-  RecordingSink sink;
-  Statistics statistics;
-  Pipeline pipeline(config, store, sink, statistics, {"9c647395-b913-4997-a732-a7fe7303b649", "0"});
-  std::set<std::string> submitted;
-  for (int i = 0; i < 3000; ++i) {
-    Event event = user_event(i);
-    submitted.insert(event.id);
-    ASSERT_TRUE(pipeline.submit(std::move(event)));
-  }
+  SmallMessagePipeline rig;
+  RecordingSink& sink = rig.sink;
+  Statistics& statistics = rig.statistics;
+  Pipeline& pipeline = rig.pipeline;
+  const std::set<std::string> submitted = rig.submit_users(3000);
   ASSERT_TRUE(pipeline.flush_all(true));
   // ~40 messages of 8 KiB: a few batches of many messages, not one batch per message.
   ASSERT_GT(sink.messages.size(), 30u);
@@ -187,20 +197,13 @@ TEST(Pipeline, ABacklogIsSentInBatchesOfWholeMessages) {
 }
 
 TEST(Pipeline, WhatASinkDidNotAcknowledgeOfABatchIsSentAgainAndNothingTwice) {
-  test::TempDir dir;
-  AgentConfig config = AgentConfig::defaults();
-  config.max_message_size_bytes = 8192;
-  EventStore store(dir / "events.db", 10 << 20);
-  RecordingSink sink;
+  SmallMessagePipeline rig;
+  EventStore& store = rig.store;
+  RecordingSink& sink = rig.sink;
+  Statistics& statistics = rig.statistics;
+  Pipeline& pipeline = rig.pipeline;
   sink.acknowledge_at_most = 3;
-  Statistics statistics;
-  Pipeline pipeline(config, store, sink, statistics, {"9c647395-b913-4997-a732-a7fe7303b649", "0"});
-  std::set<std::string> submitted;
-  for (int i = 0; i < 1000; ++i) {
-    Event event = user_event(i);
-    submitted.insert(event.id);
-    ASSERT_TRUE(pipeline.submit(std::move(event)));
-  }
+  const std::set<std::string> submitted = rig.submit_users(1000);
   EXPECT_FALSE(pipeline.flush_all(true));
   ASSERT_EQ(sink.messages.size(), 3u);
   size_t delivered = 0;

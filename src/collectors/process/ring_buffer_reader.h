@@ -39,9 +39,6 @@ class RingBufferReader {
   int wait(int timeout_ms);
   // Hands every record available now to `handle`; returns how many.
   size_t consume(const RecordHandler& handle);
-  size_t data_bytes() const { return data_bytes_; }
-  // Bytes of the agent's address space the buffer is mapped into (what it adds to RSS).
-  size_t mapped_bytes() const { return page_bytes_ + page_bytes_ + data_bytes_; }
 
  private:
   int epoll_fd_ = -1;
