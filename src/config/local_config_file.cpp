@@ -100,20 +100,31 @@ std::string describe_position(const std::string& file_name, const std::string& t
   return file_name + ":" + std::to_string(line) + ":" + std::to_string(column);
 }
 
+std::optional<json> parse_config_json(const std::string& text, const std::string& source, std::string& error) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& failure) {
+    std::string what = failure.what();
+    if (const auto pos = what.find("syntax error"); pos != std::string::npos) what = what.substr(pos);
+    error = describe_position(source, text, failure.byte == 0 ? 0 : failure.byte - 1) + ": not valid JSON: " + what;
+  } catch (const json::exception&) {
+    // out_of_range while parsing: a number beyond a double ("1e999"); no position is kept.
+    error = source + ": not valid JSON: a number is out of range";
+  }
+  return std::nullopt;
+}
+
 LocalConfigResult parse_local_config(const std::string& text, const std::string& file_name, const AgentConfig& base) {
   LocalConfigResult result;
   result.config = base;
-  json document;
-  try {
-    document = json::parse(text);
-  } catch (const json::parse_error& error) {
+  std::string error;
+  const auto parsed = parse_config_json(text, file_name, error);
+  if (!parsed) {
     result.usable = false;
-    std::string what = error.what();
-    if (const auto pos = what.find("syntax error"); pos != std::string::npos) what = what.substr(pos);
-    result.fatal_error = describe_position(file_name, text, error.byte == 0 ? 0 : error.byte - 1) +
-                         ": not valid JSON: " + what;
+    result.fatal_error = error;
     return result;
   }
+  const json& document = *parsed;
   if (!document.is_object()) {
     result.usable = false;
     result.fatal_error = file_name + ": the configuration must be a JSON object";

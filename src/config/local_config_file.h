@@ -2,8 +2,11 @@
 // The local configuration file (JSON): local settings plus the module twin's keys, so a
 // standalone host is configured exactly like a module.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "config/agent_config.h"
 #include "config/config_settings.h"
@@ -26,5 +29,9 @@ LocalConfigResult parse_local_config(const std::string& text, const std::string&
 
 // "file:line:column" for a byte offset in text.
 std::string describe_position(const std::string& file_name, const std::string& text, size_t byte_offset);
+
+// Parses configuration JSON (a file or a twin document). On failure returns nothing and sets
+// `error` to "<source>:line:column: not valid JSON: ...", also for a number beyond a double.
+std::optional<nlohmann::json> parse_config_json(const std::string& text, const std::string& source, std::string& error);
 
 }  // namespace edgeguard

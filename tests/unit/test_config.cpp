@@ -113,6 +113,13 @@ TEST(LocalConfig, SyntaxErrorNamesFileLineAndColumn) {
   EXPECT_NE(result.fatal_error.find("edgeguard.json:3:"), std::string::npos) << result.fatal_error;
 }
 
+// Found by fuzz_config_json: nlohmann throws out_of_range, not parse_error, for such a number.
+TEST(LocalConfig, NumberBeyondADoubleIsAnErrorNotACrash) {
+  const auto result = parse_local_config(R"({"snapshotFrequency": 66e566})", "edgeguard.json", AgentConfig::defaults());
+  EXPECT_FALSE(result.usable);
+  EXPECT_EQ(result.fatal_error, "edgeguard.json: not valid JSON: a number is out of range");
+}
+
 TEST(LocalConfig, BadKeysAreReportedAndDefaultsKept) {
   const auto result = parse_local_config(R"({"logLevel": 3, "maxMessageSizeInBytes": "x", "mystery": 1})",
                                          "c.json", AgentConfig::defaults());

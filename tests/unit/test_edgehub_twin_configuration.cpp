@@ -123,6 +123,17 @@ TEST(TwinConfiguration, NotJsonIsRejectedWithItsPosition) {
   EXPECT_EQ(configuration.apply_full_twin(R"({"desired": 5})").outcome, TwinUpdate::Outcome::Rejected);
 }
 
+TEST(TwinConfiguration, NumberBeyondADoubleIsRejectedAndTheConfigurationKept) {
+  TwinConfiguration configuration(AgentConfig::defaults());
+  ASSERT_EQ(configuration.apply_desired_patch(patch({{"maxMessageSizeInBytes", {{"value", 65536}}}}, 1)).outcome,
+            TwinUpdate::Outcome::Applied);
+  const auto update = configuration.apply_desired_patch(R"({"$version": 2, "x": 1e999})");
+  ASSERT_EQ(update.outcome, TwinUpdate::Outcome::Rejected);
+  EXPECT_EQ(update.problems.at(0).message, "module twin desired patch: not valid JSON: a number is out of range");
+  EXPECT_EQ(configuration.config().max_message_size_bytes, 65536);
+  EXPECT_EQ(configuration.apply_full_twin(R"({"desired": {"$version": 1e400}})").outcome, TwinUpdate::Outcome::Rejected);
+}
+
 TEST(TwinConfiguration, ObjectOfTheWrongTypeIsRejectedAndAReplacingObjectRecovers) {
   TwinConfiguration configuration(AgentConfig::defaults());
   const auto bad = configuration.apply_full_twin(twin("High", 1));

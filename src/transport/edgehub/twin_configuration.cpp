@@ -13,17 +13,10 @@ std::string where_in_desired() { return "module twin desired." + kObject; }
 
 // Parses a twin document; on failure fills `problem` with the position of the error.
 std::optional<json> parse_document(std::string_view body, const std::string& what, ConfigProblem& problem) {
-  try {
-    return json::parse(body);
-  } catch (const json::parse_error& error) {
-    std::string reason = error.what();
-    if (const auto pos = reason.find("syntax error"); pos != std::string::npos) reason = reason.substr(pos);
-    const std::string text(body);
-    problem = ConfigProblem{kObject, ConfigErrorType::TypeMismatch,
-                            describe_position(what, text, error.byte == 0 ? 0 : error.byte - 1) +
-                                ": not valid JSON: " + reason};
-    return std::nullopt;
-  }
+  std::string error;
+  auto document = parse_config_json(std::string(body), what, error);
+  if (!document) problem = ConfigProblem{kObject, ConfigErrorType::TypeMismatch, error};
+  return document;
 }
 
 std::optional<int64_t> version_of(const json& object) {
