@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <random>
 
 #include "core/log.h"
@@ -171,7 +172,13 @@ void EdgeHubConnection::on_message(mosquitto*, void* self, const mosquitto_messa
   auto* connection = static_cast<EdgeHubConnection*>(self);
   const std::string topic = message->topic ? message->topic : "";
   const std::string payload(static_cast<const char*>(message->payload), static_cast<size_t>(message->payloadlen));
-  connection->listener_.on_message(topic, payload);
+  // No exception may unwind through libmosquitto's C frames: that would end the agent, and a
+  // retained twin document would end it again at every start.
+  try {
+    connection->listener_.on_message(topic, payload);
+  } catch (const std::exception& error) {
+    logger()->error("a message from edgeHub on {} could not be handled and was ignored: {}", topic, error.what());
+  }
 }
 
 void EdgeHubConnection::on_log(mosquitto*, void* self, int level, const char* text) {
