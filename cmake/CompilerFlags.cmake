@@ -31,8 +31,25 @@ function(edgeguard_apply_flags target)
   endif()
 endfunction()
 
+# Test programs: the same warnings, as errors. Their own code is compiled at -O1, not the build
+# type's -O3: it only drives the library (built as the agent is) and -O1 compiles the
+# GoogleTest and JSON templates of ~100 test files in about 2/3 of the time.
+function(edgeguard_apply_test_flags target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Werror -Wshadow -Wnon-virtual-dtor -Wcast-align
+    -Woverloaded-virtual -Wformat=2 -Wimplicit-fallthrough $<$<CONFIG:Release>:-O1>)
+endfunction()
+
 # The agent itself (not the tests) also carries the C++ runtime: libstdc++.so would cost it ~1.6
 # MB of resident symbol tables and code pages (see cmake/Dependencies.cmake).
 function(edgeguard_apply_agent_link_flags target)
   target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc)
+endfunction()
+
+# Test programs parse GoogleTest and the JSON library once, not once per file. (Not the agent's
+# library: with its -O2 inlining, GCC 12 then reports its known false -Warray-bounds on
+# std::string inside the precompiled system headers.)
+function(edgeguard_precompile_common_headers target)
+  target_precompile_headers(${target} PRIVATE <nlohmann/json.hpp> <chrono> <cstdint> <functional> <map> <memory>
+                                              <optional> <string> <string_view> <vector> ${ARGN})
 endfunction()

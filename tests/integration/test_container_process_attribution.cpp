@@ -93,6 +93,6 @@ TEST_P(ContainerProcessAttribution, AProcessExecdInAnEdgeModuleCarriesItsContain
 }
 
 INSTANTIATE_TEST_SUITE_P(Sources, ContainerProcessAttribution, testing::Values("ebpf", "audit", "procconnector"),
-                         [](const testing::TestParamInfo<std::string>& info) { return info.param; });
+                         [](const testing::TestParamInfo<std::string>& param_info) { return param_info.param; });
 
 }  // namespace

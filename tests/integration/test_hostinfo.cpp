@@ -359,8 +359,12 @@ TEST(HostInfoEventSources, RootSeesEverySourceThisKernelOffersAndAuditStateMatch
     std::string key;
     std::string value;
     while (lines >> key >> value) {
-      if (key == "enabled") EXPECT_EQ(sources.at("AuditEnabled"), value);
-      if (key == "pid") EXPECT_EQ(sources.at("AuditDaemonPid"), value);
+      if (key == "enabled") {
+        EXPECT_EQ(sources.at("AuditEnabled"), value);
+      }
+      if (key == "pid") {
+        EXPECT_EQ(sources.at("AuditDaemonPid"), value);
+      }
     }
   }
 }

@@ -362,7 +362,7 @@ TEST_P(KernelSourceTest, SimulatedDropsAreCountedNeverSilent) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sources, KernelSourceTest, ::testing::Values("ebpf", "audit", "procconnector"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& param_info) { return param_info.param; });
 
 TEST(KernelSourceChoice, AutoPicksTheBestSourceThatWorks) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";

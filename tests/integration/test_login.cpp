@@ -154,10 +154,16 @@ TEST(LoginAgent, FixtureHostRootEventsAreSchemaValidAndSurviveRestartsACrashAndR
   EXPECT_EQ(got, expected);
 
   for (const auto& l : logins) {
-    if (l["UserName"] == "alice") EXPECT_EQ(l["UserId"], "1000");
-    if (l["UserName"] == "alice") EXPECT_EQ(l["RemoteAddress"], "192.0.2.10");
-    if (l["UserName"] == "root") EXPECT_EQ(l["RemoteAddress"], "2001:db8::bad");
-    if (l["UserName"] == "dave") EXPECT_FALSE(l.contains("RemoteAddress"));
+    if (l["UserName"] == "alice") {
+      EXPECT_EQ(l["UserId"], "1000");
+      EXPECT_EQ(l["RemoteAddress"], "192.0.2.10");
+    }
+    if (l["UserName"] == "root") {
+      EXPECT_EQ(l["RemoteAddress"], "2001:db8::bad");
+    }
+    if (l["UserName"] == "dave") {
+      EXPECT_FALSE(l.contains("RemoteAddress"));
+    }
   }
   const auto validation = test::validate_messages({output.string()});
   EXPECT_EQ(validation.exit_code, 0) << validation.out << validation.err;

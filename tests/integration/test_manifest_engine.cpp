@@ -326,7 +326,9 @@ TEST_F(EngineModel, OnTheDeviceTheAgentIsItsOwnContainerWhateverOthersAreCalled)
   options.agent.self_container_id = inspected_.at("legacy")["Id"].get<std::string>().substr(0, 12);
   const auto findings = engine_findings(options);
   for (const auto& finding : findings) {
-    if (finding.security_agent) EXPECT_EQ(finding.module, "legacy") << finding.rule_id;
+    if (finding.security_agent) {
+      EXPECT_EQ(finding.module, "legacy") << finding.rule_id;
+    }
   }
   const auto privileged = std::find_if(findings.begin(), findings.end(),
                                        [](const Finding& f) { return f.module == "legacy" && f.rule_id == "EGD001"; });

@@ -178,7 +178,9 @@ TEST(EngineAnalysis, InventoryCarriesEachModulesCounts) {
   for (const auto& event : inventory) {
     for (const auto& item : event.payload) {
       if (item.contains("DeploymentFindings")) ++with_counts;
-      if (item["ContainerName"] == "portainer") EXPECT_FALSE(item.contains("DeploymentFindings"));
+      if (item["ContainerName"] == "portainer") {
+        EXPECT_FALSE(item.contains("DeploymentFindings"));
+      }
     }
   }
   EXPECT_EQ(with_counts, 5u);

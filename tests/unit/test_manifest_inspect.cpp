@@ -138,7 +138,9 @@ TEST(FindingEvents, OneOrMoreEventsPerModuleOnTheRecommendationsOutputAndSchemaV
     ASSERT_FALSE(event.payload.empty());
     const std::string module = event.payload[0]["Module"];
     for (const auto& item : event.payload) EXPECT_EQ(item["Module"], module);
-    if (event.payload.size() > 1) EXPECT_LE(event.payload.dump().size(), limit);
+    if (event.payload.size() > 1) {
+      EXPECT_LE(event.payload.dump().size(), limit);
+    }
     items += event.payload.size();
   }
   EXPECT_EQ(items, findings.size());

@@ -145,7 +145,7 @@ INSTANTIATE_TEST_SUITE_P(ManifestRules, EveryRule, testing::ValuesIn([] {
                            for (const auto id : rule_id::all()) ids.emplace_back(id);
                            return ids;
                          }()),
-                         [](const testing::TestParamInfo<std::string>& info) { return info.param; });
+                         [](const testing::TestParamInfo<std::string>& param_info) { return param_info.param; });
 
 TEST(ManifestRules, EveryRuleFiresOnTheEveryRuleManifest) {
   const auto findings = analyze_fixture("every-rule.json");

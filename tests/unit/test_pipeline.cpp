@@ -343,7 +343,9 @@ TEST(Pipeline, CacheLimitEvictsLowFirstAndCountsIt) {
   EXPECT_GT(totals.low.dropped, 0u);
   EXPECT_EQ(totals.low.dropped, totals.low.dropped_by_reason.at(std::string(drop_reason::kCacheEviction)));
   // Low goes first: High is only evicted once no Low is left.
-  if (totals.high.dropped > 0) EXPECT_EQ(totals.low.dropped, 100u);
+  if (totals.high.dropped > 0) {
+    EXPECT_EQ(totals.low.dropped, 100u);
+  }
   size_t delivered = event_ids(sink.messages).size();
   EXPECT_EQ(delivered + totals.low.dropped + totals.high.dropped, 200u);
   EXPECT_LE(delivered * 200, 20000u + 8192u);
